@@ -1,0 +1,19 @@
+# layerlab campaign. Default: config/config.yaml (laptop); paper scale: --configfile config/paper.yaml
+from layerlab.config import validate_config
+
+configfile: "config/config.yaml"
+
+# Validate (JSON schema + semantic checks) and fill defaults before building the DAG.
+_validated = validate_config(config)
+config.clear()
+config.update(_validated)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/geometry.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets,

@@ -1,0 +1,88 @@
+"""Command line: ``python -m layerlab <command> ...`` (what the Snakemake rules call).
+
+Commands are contributed by stage packages: every module ``layerlab.<stage>.commands*`` (e.g.
+``layerlab.geometry.commands2d``) that defines ``COMMANDS = {name: Command(...)}`` is listed here.  Heavy imports
+(dolfinx, gmsh) belong inside ``Command.run`` so that ``--help`` and input errors stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import pkgutil
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from layerlab.errors import InputError
+
+STAGE_PACKAGES: tuple[str, ...] = (
+    "layerlab.geometry", "layerlab.wetting", "layerlab.transport", "layerlab.electrochem",
+    "layerlab.aggregate", "layerlab.figures",
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One CLI command: ``add_arguments(parser)`` then ``run(args) -> exit code``."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def discover_commands() -> dict[str, Command]:
+    """All commands of the stage packages that exist."""
+    commands: dict[str, Command] = {}
+    for pkg in STAGE_PACKAGES:
+        spec = importlib.util.find_spec(pkg)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for mod in sorted(pkgutil.iter_modules(spec.submodule_search_locations)):
+            if mod.name.startswith("commands"):
+                module = importlib.import_module(f"{pkg}.{mod.name}")
+                for name in module.COMMANDS:
+                    if name in commands:
+                        raise RuntimeError(f"command {name!r} defined twice ({module.__name__})")
+                commands.update(module.COMMANDS)
+    return commands
+
+
+def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> None:
+    """Log to stderr (and ``log_file``), prefixed by elapsed wall time and MPI rank when > 1."""
+    rank = ""
+    if "mpi4py" in sys.modules:
+        from mpi4py import MPI
+        if MPI.COMM_WORLD.size > 1:
+            rank = f"[{MPI.COMM_WORLD.rank}] "
+    fmt = f"%(asctime)s {rank}%(levelname)s %(name)s: %(message)s"
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(level=level, format=fmt, handlers=handlers, force=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run one command; input errors exit with code 2 and a clear message."""
+    commands = discover_commands()
+    parser = argparse.ArgumentParser(prog="layerlab", description=__doc__.splitlines()[0])
+    parser.add_argument("--log", help="also write the log to this file")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, cmd in sorted(commands.items()):
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help)
+        cmd.add_arguments(p)
+    args = parser.parse_args(argv)
+    setup_logging(args.log)
+    log = logging.getLogger("layerlab")
+    t0 = time.perf_counter()
+    try:
+        rc = commands[args.command].run(args)
+    except InputError as err:
+        log.error("input error: %s", err)
+        print(f"layerlab {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    log.info("%s finished in %.1f s", args.command, time.perf_counter() - t0)
+    return rc

@@ -1,0 +1,115 @@
+"""Campaign configuration: JSON-schema validation with defaults, then semantic checks.
+
+The schema is split by section: ``workflow/schemas/config.schema.yaml`` holds the top level and
+each ``workflow/schemas/<section>.schema.yaml`` the section of that name, so a stage owns its
+own schema file.  Errors name the offending field (dotted path) and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from layerlab.design import ARCHITECTURES, POROSITY_RANGE, ls_share
+from layerlab.errors import InputError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
+
+
+def load_schema(schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """The full config schema: the top level plus one sub-schema per section file."""
+    top = yaml.safe_load((schema_dir / "config.schema.yaml").read_text())
+    for f in sorted(schema_dir.glob("*.schema.yaml")):
+        section = f.name.removesuffix(".schema.yaml")
+        if section != "config":
+            top.setdefault("properties", {})[section] = yaml.safe_load(f.read_text())
+            top["properties"][section].setdefault("default", {})
+    return top
+
+
+def _with_defaults(validator_class: type) -> type:
+    """A validator that fills in ``default`` values of properties (jsonschema FAQ recipe)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # type: ignore[no-untyped-def]
+        if isinstance(instance, dict):
+            for prop, sub in properties.items():
+                if "default" in sub and prop not in instance:
+                    instance[prop] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _field(path: Any) -> str:
+    parts = []
+    for p in path:
+        parts.append(f"[{p}]" if isinstance(p, int) else f".{p}")
+    return "".join(parts).lstrip(".") or "config"
+
+
+def validate_config(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """Validate ``config`` and return a copy with defaults filled in.
+
+    Raises
+    ------
+    InputError
+        naming the first offending field and what is allowed.
+    """
+    cfg = copy.deepcopy(dict(config))
+    validator = _Validator(load_schema(schema_dir))
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = errors[0]
+        allowed = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
+        raise InputError(_field(err.absolute_path), err.message, allowed)
+    _check_sweeps(cfg)
+    return cfg
+
+
+def _check_sweeps(cfg: Mapping[str, Any]) -> None:
+    lo, hi = POROSITY_RANGE
+    for name, sweep in cfg.get("sweeps", {}).items():
+        for key in ("architecture", "loading_mg_cm2", "porosity", "ls_ratio"):
+            if not sweep.get(key):
+                raise InputError(f"sweeps.{name}.{key}", "empty sweep", "a non-empty list")
+        for i, arch in enumerate(sweep["architecture"]):
+            if arch not in ARCHITECTURES:
+                raise InputError(f"sweeps.{name}.architecture[{i}]", f"unknown architecture {arch!r}",
+                                 ", ".join(ARCHITECTURES))
+        for i, p in enumerate(sweep["porosity"]):
+            if not lo < p < hi:
+                raise InputError(f"sweeps.{name}.porosity[{i}]", f"got {p!r}", f"({lo}, {hi})")
+        for i, m in enumerate(sweep["loading_mg_cm2"]):
+            if not m > 0:
+                raise InputError(f"sweeps.{name}.loading_mg_cm2[{i}]", f"got {m!r}", "> 0")
+        for i, r in enumerate(sweep["ls_ratio"]):
+            ls_share(r, field=f"sweeps.{name}.ls_ratio[{i}]")
+    # every list-valued key of a stage section named "sweeps*" refers to named sweeps
+    for section, spec in cfg.items():
+        if not isinstance(spec, dict):
+            continue
+        for key, names in spec.items():
+            if key.startswith("sweeps") and isinstance(names, list):
+                for i, s in enumerate(names):
+                    if s not in cfg.get("sweeps", {}):
+                        raise InputError(f"{section}.{key}[{i}]", f"unknown sweep {s!r}",
+                                         ", ".join(cfg.get("sweeps", {})))
+
+
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Read a YAML config file, apply shallow ``overrides`` and validate it."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("config", f"file {str(p)!r} does not exist", "a YAML config file")
+    cfg = yaml.safe_load(p.read_text()) or {}
+    cfg.update(overrides or {})
+    return validate_config(cfg)

@@ -1,0 +1,1 @@
+# Geometry stage: packings and gmsh meshes per case (rules added by layerlab.geometry).

@@ -10,7 +10,11 @@ config.update(_validated)
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/geometry.smk"
+include: "workflow/rules/geometry2d.smk"
+include: "workflow/rules/geometry3d.smk"
+include: "workflow/rules/wetting.smk"
+include: "workflow/rules/transport.smk"
+include: "workflow/rules/electrochem.smk"
 
 
 rule all:

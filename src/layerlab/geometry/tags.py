@@ -34,3 +34,9 @@ NAMES_3D: dict[str, tuple[int, int]] = {
     "current_collector": (2, CURRENT_COLLECTOR), "top": (2, TOP), "sides": (2, SIDES),
     "electrode_separator": (2, ELECTRODE_SEPARATOR), "interface": (2, INTERFACE),
 }
+
+# Files of the geometry stage, relative to results/geometry/<case>/
+PACKING2D_FILE = "packing2d.json"
+MESH2D_FILE = "mesh2d.msh"
+PACKING3D_FILE = "packing3d.json"
+MESH3D_FILE = "mesh3d.msh"

@@ -1,0 +1,1 @@
+# electrochem rules (see layerlab.electrochem)

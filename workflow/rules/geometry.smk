@@ -1,1 +1,0 @@
-# Geometry stage: packings and gmsh meshes per case (rules added by layerlab.geometry).

@@ -1,0 +1,1 @@
+# geometry2d rules (see layerlab.geometry)

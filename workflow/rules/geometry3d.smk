@@ -1,0 +1,1 @@
+# geometry3d rules (see layerlab.geometry)

@@ -1,0 +1,1 @@
+# transport rules (see layerlab.transport)

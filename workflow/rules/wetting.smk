@@ -1,0 +1,1 @@
+# wetting rules (see layerlab.wetting)

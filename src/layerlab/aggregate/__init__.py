@@ -1,0 +1,1 @@
+"""Aggregation: per-run files -> tidy campaign datasets under results/datasets/."""

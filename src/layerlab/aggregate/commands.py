@@ -1,0 +1,33 @@
+"""CLI: ``python -m layerlab aggregate --config CFG --dataset NAME --out results/datasets/NAME.nc``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from layerlab.cli import Command
+
+
+def _add(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, help="campaign config YAML")
+    p.add_argument("--dataset", required=True, help="dataset name (wetting, transport, rate_capability, ...)")
+    p.add_argument("--out", required=True, help="output netCDF path")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from layerlab.aggregate.combine import combine_runs
+    from layerlab.aggregate.datasets import DATASETS, dataset_cases, run_dir
+    from layerlab.config import load_config
+    from layerlab.io import write_netcdf
+
+    config = load_config(args.config)
+    cases = dataset_cases(config, args.dataset)
+    spec = DATASETS[args.dataset]
+    ds = combine_runs(run_dir(config, args.dataset), cases, spec.variables, with_seed=spec.seeded)
+    write_netcdf(ds, args.out, config, dataset=args.dataset)
+    logging.getLogger("layerlab.aggregate").info(
+        "%s: %d of %d runs combined -> %s", args.dataset, ds.attrs["runs_found"], len(cases), args.out)
+    return 0
+
+
+COMMANDS = {"aggregate": Command("combine per-run files into one campaign dataset", _add, _run)}

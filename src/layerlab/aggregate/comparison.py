@@ -1,0 +1,193 @@
+"""The paper beside the model: every reported value and every stated ordering, one row each.
+
+Rows are built from ``config/reference/paper_targets.yaml`` (the paper's visible numbers; held-out
+values are not in it and are never used) and the campaign datasets.  A comparison whose data were
+not produced by the campaign is listed with ``holds = "not run"``, never dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from layerlab.config import REPO_ROOT
+
+TARGETS_FILE = REPO_ROOT / "config" / "reference" / "paper_targets.yaml"
+
+# rate-capability blocks of paper_targets.yaml -> (loading mg/cm2, porosity)
+RATE_BLOCKS: dict[str, tuple[str, float, float]] = {
+    "fig2f_22mg_uncalendered": ("2f", 22.0, 0.55),
+    "fig2g_29p6mg_uncalendered": ("2g", 29.6, 0.55),
+    "fig4c_22mg_25pct_porosity": ("4c", 22.0, 0.25),
+}
+
+
+@dataclass
+class Row:
+    """One line of results/comparison.csv."""
+
+    figure: str
+    kind: str          # "value" or "ordering"
+    quantity: str
+    case: str
+    paper: str
+    model: str
+    holds: str         # "yes", "no", "n/a" (a value: see difference), "not run"
+    note: str = ""
+
+
+def load_targets(path: Path = TARGETS_FILE) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _sel_scalar(da: xr.DataArray, **coords: object) -> float:
+    """One value of ``da`` at ``coords`` (averaged over seeds); NaN when absent."""
+    try:
+        sub = da.sel({k: v for k, v in coords.items() if k in da.dims})
+    except KeyError:
+        return float("nan")
+    if "seed" in sub.dims:
+        sub = sub.mean("seed")
+    if sub.size != 1:
+        return float("nan")
+    return float(sub.values.reshape(-1)[0])
+
+
+def _fmt(x: float, unit: str = "") -> str:
+    return "not run" if np.isnan(x) else f"{x:.4g}{(' ' + unit) if unit else ''}"
+
+
+def ordering_row(figure: str, quantity: str, case: str, values: Mapping[str, float],
+                 expected: Sequence[str], descending: bool = True, unit: str = "") -> Row:
+    """A row for the paper's statement that ``values`` follow ``expected`` (first is largest)."""
+    paper = (" > " if descending else " < ").join(expected)
+    if any(np.isnan(values.get(k, np.nan)) for k in expected):
+        return Row(figure, "ordering", quantity, case, paper, "not run", "not run")
+    model_order = sorted(expected, key=lambda k: values[k], reverse=descending)
+    model = "; ".join(f"{k}: {values[k]:.4g}{(' ' + unit) if unit else ''}" for k in expected)
+    return Row(figure, "ordering", quantity, case, paper, model, "yes" if model_order == list(expected) else "no")
+
+
+def best_row(figure: str, quantity: str, case: str, values: Mapping[str, float], best: str,
+             largest: bool = True, unit: str = "") -> Row:
+    """A row for the paper's statement that ``best`` has the largest (or smallest) value."""
+    paper = f"{best} {'largest' if largest else 'smallest'} of {', '.join(values)}"
+    if any(np.isnan(v) for v in values.values()):
+        return Row(figure, "ordering", quantity, case, paper, "not run", "not run")
+    pick = max(values, key=values.__getitem__) if largest else min(values, key=values.__getitem__)
+    model = "; ".join(f"{k}: {v:.4g}{(' ' + unit) if unit else ''}" for k, v in values.items())
+    return Row(figure, "ordering", quantity, case, paper, model, "yes" if pick == best else "no")
+
+
+def rate_value_rows(targets: Mapping, rate: xr.Dataset | None) -> list[Row]:
+    """Reported discharge capacities next to the model's."""
+    rows = []
+    for block, (fig, loading, porosity) in RATE_BLOCKS.items():
+        for arch, values in targets["rate_capability"][block].items():
+            for key, paper_value in values.items():
+                if not key.endswith("C"):
+                    continue
+                c_rate = float(key[:-1])
+                model = float("nan") if rate is None else _sel_scalar(
+                    rate["discharge_capacity"], architecture=arch, loading=loading, porosity=porosity,
+                    ls_ratio=0.5, c_rate=c_rate)
+                note = "" if np.isnan(model) else f"model - paper = {model - paper_value:+.4g} mAh/g"
+                rows.append(Row(fig, "value", f"discharge capacity at {key}",
+                                f"{arch} {loading:g} mg/cm2 porosity {porosity:g}", f"{paper_value:g} mAh/g",
+                                _fmt(model, "mAh/g"), "n/a" if not np.isnan(model) else "not run", note))
+    return rows
+
+
+def _capacities(rate: xr.Dataset | None, archs: Sequence[str], loading: float, porosity: float,
+                c_rate: float, ls_ratio: float = 0.5) -> dict[str, float]:
+    if rate is None:
+        return {a: float("nan") for a in archs}
+    return {a: _sel_scalar(rate["discharge_capacity"], architecture=a, loading=loading,
+                           porosity=porosity, ls_ratio=ls_ratio, c_rate=c_rate) for a in archs}
+
+
+def rate_ordering_rows(rate: xr.Dataset | None) -> list[Row]:
+    """The paper's stated rate-capability orderings."""
+    dried = ["L-Dry-S", "Mix-Dry-Mix", "S-Dry-L"]
+    rows = [
+        ordering_row("2f", "discharge capacity at 1C", "22 mg/cm2, 55 %",
+                     _capacities(rate, dried, 22.0, 0.55, 1.0), dried, unit="mAh/g"),
+        best_row("2g", "L-Dry-S best at 1C", "29.6 mg/cm2, 55 %",
+                 _capacities(rate, dried, 29.6, 0.55, 1.0), "L-Dry-S", unit="mAh/g"),
+        ordering_row("4c", "discharge capacity at 1C", "22 mg/cm2, 25 %",
+                     _capacities(rate, dried, 22.0, 0.25, 1.0), dried, unit="mAh/g"),
+    ]
+    for loading in (22.0, 29.6):
+        for porosity in (0.55, 0.45, 0.35, 0.25):
+            caps = _capacities(rate, dried, loading, porosity, 1.0)
+            rows.append(best_row("4cd", "L-Dry-S best at 1C", f"{loading:g} mg/cm2, porosity {porosity:g}",
+                                 caps, "L-Dry-S", unit="mAh/g"))
+    for c_rate in (0.2, 0.5, 1.0):
+        rows.append(ordering_row("3d", f"L-Dry-S above L-S at {c_rate:g}C", "29.6 mg/cm2, 55 %",
+                                 _capacities(rate, ["L-Dry-S", "L-S"], 29.6, 0.55, c_rate),
+                                 ["L-Dry-S", "L-S"], unit="mAh/g"))
+    for dried_arch, wet_arch in (("S-Dry-L", "S-L"), ("Mix-Dry-Mix", "Mix")):
+        rows.append(ordering_row("S3", f"{dried_arch} above {wet_arch} at 1C", "22 mg/cm2, 55 %",
+                                 _capacities(rate, [dried_arch, wet_arch], 22.0, 0.55, 1.0),
+                                 [dried_arch, wet_arch], unit="mAh/g"))
+    ratios = {f"{r:g}": float("nan") for r in (0.3, 0.5, 0.7)}
+    if rate is not None:
+        ratios = {f"{r:g}": _sel_scalar(rate["discharge_capacity"], architecture="L-Dry-S", loading=29.6,
+                                        porosity=0.55, ls_ratio=r, c_rate=1.0) for r in (0.3, 0.5, 0.7)}
+    rows.append(best_row("5d", "L:S 7:3 best at 1C (key: L share)", "L-Dry-S 29.6 mg/cm2, 55 %",
+                         ratios, "0.7", unit="mAh/g"))
+    return rows
+
+
+def wetting_rows(targets: Mapping, wet: xr.Dataset | None) -> list[Row]:
+    """Fig. 1d (breakthrough order), Fig. 1e (trapped air) and Fig. 5f (trend with the L share)."""
+    arch3 = ["L-S", "Mix", "S-L"]
+
+    def get(var: str, arch: str, loading: float, ls: float) -> float:
+        if wet is None or var not in wet:
+            return float("nan")
+        return _sel_scalar(wet[var], architecture=arch, loading=loading, porosity=0.55, ls_ratio=ls)
+
+    bt = {a: get("breakthrough_time", a, 29.6, 0.5) for a in arch3}
+    rows = [ordering_row("1d", "1 % outlet breakthrough time (fastest first)", "29.6 mg/cm2, 55 %",
+                         bt, targets["wetting_simulation"]["reported"]["fig1d_order_fastest_first"],
+                         descending=False, unit="s")]
+    air = {a: 100 * get("trapped_air_fraction", a, 29.6, 0.5) for a in arch3}
+    paper_ls = targets["wetting_simulation"]["reported"]["fig1e_mean_trapped_air_pct"]["L-S"]
+    rows.append(Row("1e", "value", "trapped air fraction at steady state", "L-S 29.6 mg/cm2",
+                    f"{paper_ls:g} %", _fmt(air["L-S"], "%"), "n/a" if not np.isnan(air["L-S"]) else "not run"))
+    rows.append(best_row("1e", "trapped air lowest in L-S (S-L and Mix higher)", "29.6 mg/cm2, 55 %",
+                         air, "L-S", largest=False, unit="%"))
+    shares = [0.3, 0.4, 0.5, 0.6, 0.7]
+    bt5 = {f"{s:g}": get("breakthrough_time", "L-Dry-S", 30.0, s) for s in shares}
+    rows.append(ordering_row("5f", "breakthrough time falls as the L share grows", "L-Dry-S 30 mg/cm2",
+                             bt5, [f"{s:g}" for s in reversed(shares)], descending=False, unit="s"))
+    return rows
+
+
+def build_rows(datasets: Mapping[str, xr.Dataset | None], targets: Mapping | None = None) -> list[Row]:
+    """Every comparison row from the available datasets (missing datasets give 'not run' rows)."""
+    targets = targets or load_targets()
+    rate = datasets.get("rate_capability")
+    builders: list[Callable[[], list[Row]]] = [
+        lambda: wetting_rows(targets, datasets.get("wetting")),
+        lambda: rate_value_rows(targets, rate),
+        lambda: rate_ordering_rows(rate),
+    ]
+    return [row for build in builders for row in build()]
+
+
+def rows_to_csv(rows: Sequence[Row]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(Row.__dataclass_fields__))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(asdict(row))
+    return buf.getvalue()

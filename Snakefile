@@ -3,6 +3,9 @@ from layerlab.config import validate_config
 
 configfile: "config/config.yaml"
 
+
+report: "workflow/report/workflow.rst"
+
 # Validate (JSON schema + semantic checks) and fill defaults before building the DAG.
 _validated = validate_config(config)
 config.clear()
@@ -15,6 +18,7 @@ include: "workflow/rules/geometry3d.smk"
 include: "workflow/rules/wetting.smk"
 include: "workflow/rules/transport.smk"
 include: "workflow/rules/electrochem.smk"
+include: "workflow/rules/aggregate.smk"
 
 
 rule all:

@@ -1,8 +1,14 @@
 # Helpers shared by all rules: case lists, paths, the python command.
+import os
+
+from layerlab.aggregate.datasets import DATASETS, dataset_cases
 from layerlab.cases import cases_of
+from layerlab.figures.catalog import FIGURES
 
 RESULTS = config["results_dir"]
 PY = "python -m layerlab"
+CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+CONDA_ENV = "../../environment.yml"  # for --software-deployment-method conda on clusters (untested here)
 
 # Each stage's .smk appends the final outputs it contributes to `rule all`.
 TARGETS = []
@@ -20,3 +26,13 @@ def stage_cases(section, key="sweeps", seeds=True):
 
 wildcard_constraints:
     case=r"[A-Za-z-]+_load[0-9.e+-]+_por[0-9.e+-]+_ls[0-9.e+-]+(_seed\d+)?",
+
+
+ACTIVE_DATASETS = [name for name in DATASETS if dataset_cases(config, name)]
+FIGURE_CAPTIONS = {spec.name: spec.caption for spec in FIGURES}
+
+
+def dataset_inputs(wildcards):
+    """Per-run files that feed one campaign dataset."""
+    spec = DATASETS[wildcards.dataset]
+    return [f"{RESULTS}/runs/{spec.stage}/{case}.nc" for case in dataset_cases(config, wildcards.dataset)]

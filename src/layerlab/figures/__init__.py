@@ -1,0 +1,1 @@
+"""Figures: one per paper comparison, the paper's reported values as markers."""

@@ -1,0 +1,150 @@
+"""One figure per paper comparison: what each draws, from which dataset, with which paper values."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+
+from layerlab.figures.plots import FigureSpec, _note, _select, bar_figure, capacity_figure, line_figure
+
+Datasets = Mapping[str, "xr.Dataset | None"]
+DRIED = ("L-Dry-S", "Mix-Dry-Mix", "S-Dry-L")
+RATE_BLOCK = {"2f": "fig2f_22mg_uncalendered", "2g": "fig2g_29p6mg_uncalendered", "4c": "fig4c_22mg_25pct_porosity"}
+
+
+def _paper_rate_points(targets: Mapping, block: str) -> dict[str, dict[float, float]]:
+    out: dict[str, dict[float, float]] = {}
+    for arch, values in targets["rate_capability"][block].items():
+        pts = {float(k[:-1]): float(v) for k, v in values.items() if k.endswith("C")}
+        if pts:
+            out[arch] = pts
+    return out
+
+
+def _rate(ds: Datasets, title: str, archs, loading: float, porosity: float, targets: Mapping,
+          block: str | None = None) -> plt.Figure:
+    series = [(a, dict(architecture=a, loading=loading, porosity=porosity, ls_ratio=0.5)) for a in archs]
+    points = _paper_rate_points(targets, block) if block else None
+    return capacity_figure(ds.get("rate_capability"), title, series, points)
+
+
+def _porosity_sweep(ds: Datasets, loading: float, title: str, targets: Mapping) -> plt.Figure:
+    series = [(a, dict(architecture=a, loading=loading, ls_ratio=0.5, c_rate=1.0)) for a in DRIED]
+    points = None
+    if loading == 22.0:
+        points = {a: {0.25: v[1.0]} for a, v in _paper_rate_points(targets, RATE_BLOCK["4c"]).items()}
+    return capacity_figure(ds.get("rate_capability"), title, series, points, x_dim="porosity")
+
+
+def _wetting_scalar(ds: Datasets, var: str, arch: str, loading: float, ls: float, scale: float = 1.0) -> float:
+    wet = ds.get("wetting")
+    if wet is None or var not in wet:
+        return float("nan")
+    da = _select(wet[var], architecture=arch, loading=loading, porosity=0.55, ls_ratio=ls)
+    return float("nan") if da is None or da.size != 1 else scale * float(da.values.reshape(-1)[0])
+
+
+def fig1d(ds: Datasets, targets: Mapping) -> plt.Figure:
+    archs = ["L-S", "Mix", "S-L", "L-Dry-S", "S-Dry-L"]
+    vals = {a: _wetting_scalar(ds, "breakthrough_time", a, 29.6, 0.5) for a in archs}
+    return bar_figure(vals, "1 % outlet breakthrough time (s)",
+                      "Fig. 1d: wetting speed (paper order: L-S < Mix < S-L)")
+
+
+def fig1e(ds: Datasets, targets: Mapping) -> plt.Figure:
+    archs = ["L-S", "Mix", "S-L", "L-Dry-S", "S-Dry-L"]
+    vals = {a: _wetting_scalar(ds, "trapped_air_fraction", a, 29.6, 0.5, 100.0) for a in archs}
+    paper = targets["wetting_simulation"]["reported"]["fig1e_mean_trapped_air_pct"]
+    return bar_figure(vals, "trapped air at steady state (% of pore area)", "Fig. 1e: trapped air", paper)
+
+
+def fig5f(ds: Datasets, targets: Mapping) -> plt.Figure:
+    shares = [0.3, 0.4, 0.5, 0.6, 0.7]
+    vals = [_wetting_scalar(ds, "breakthrough_time", "L-Dry-S", 30.0, s) for s in shares]
+    return line_figure(shares, vals, "L share of the thickness (-)", "1 % outlet breakthrough time (s)",
+                       "Fig. 5f: L-Dry-S 30 mg/cm$^2$ (paper: falls with the L share)")
+
+
+def fig6(ds: Datasets, targets: Mapping) -> plt.Figure:
+    prof = ds.get("profiles")
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    missing = []
+    for arch in DRIED:
+        da = None if prof is None or "electrolyte_concentration" not in prof else _select(
+            prof["electrolyte_concentration"], architecture=arch, loading=29.6, porosity=0.55, ls_ratio=0.5)
+        if da is None or da.isnull().all():
+            missing.append(arch)
+            continue
+        da = da.squeeze(drop=True)
+        last = da.isel(time=-1) if "time" in da.dims else da
+        ax.plot(last["depth"] * 1e6, last.values, label=arch)
+    ax.set_xlabel("depth from the current collector (um)")
+    ax.set_ylabel("electrolyte Li$^+$ concentration (mol m$^{-3}$)")
+    ax.set_title("Fig. 6: end of discharge (paper: L-Dry-S most uniform)", fontsize=10)
+    ax.grid(alpha=0.3)
+    _note(ax, missing)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    return fig
+
+
+def figS10(ds: Datasets, targets: Mapping) -> plt.Figure:
+    imp = ds.get("impedance")
+    vals = {}
+    for arch in DRIED:
+        da = None if imp is None or "apparent_diffusion_coefficient" not in imp else _select(
+            imp["apparent_diffusion_coefficient"], architecture=arch)
+        vals[arch] = float("nan") if da is None or da.size != 1 else float(da.values.reshape(-1)[0])
+    return bar_figure(vals, "apparent Li$^+$ diffusion coefficient (m$^2$ s$^{-1}$)",
+                      "Fig. S10: Warburg analysis (paper: largest for L-Dry-S)")
+
+
+def fig5h(ds: Datasets, targets: Mapping) -> plt.Figure:
+    full = ds.get("rate_capability_full")
+    series = [(f"L:S = {label}", dict(architecture="L-Dry-S", loading=24.6, ls_ratio=ls))
+              for label, ls in (("1:1", 0.5), ("0:1", 0.0))]
+    return capacity_figure(full, "Fig. 5h: full cell graphite || NMC83, 24.6 mg/cm$^2$", series)
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec("fig1d", "Wetting: time to 1 % of the maximum outlet electrolyte fraction per architecture.", fig1d),
+    FigureSpec("fig1e", "Wetting: air left in the electrode at steady state; paper marker for L-S.", fig1e),
+    FigureSpec("fig2f", "Rate capability, 22 mg/cm2, uncalendered.",
+               lambda d, t: _rate(d, "Fig. 2f: 22 mg/cm$^2$, 55 %", DRIED, 22.0, 0.55, t, RATE_BLOCK["2f"])),
+    FigureSpec("fig2g", "Rate capability, 29.6 mg/cm2, uncalendered.",
+               lambda d, t: _rate(d, "Fig. 2g: 29.6 mg/cm$^2$, 55 %", DRIED, 29.6, 0.55, t, RATE_BLOCK["2g"])),
+    FigureSpec("fig3c", "L-Dry-S vs L-S (intermixed band), 22 mg/cm2.",
+               lambda d, t: _rate(d, "Fig. 3c: 22 mg/cm$^2$", ("L-Dry-S", "L-S"), 22.0, 0.55, t)),
+    FigureSpec("fig3d", "L-Dry-S vs L-S (intermixed band), 29.6 mg/cm2.",
+               lambda d, t: _rate(d, "Fig. 3d: 29.6 mg/cm$^2$", ("L-Dry-S", "L-S"), 29.6, 0.55, t)),
+    FigureSpec("figS3", "No-drying variants beside the dried ones, 22 mg/cm2.",
+               lambda d, t: _rate(d, "Fig. S3: 22 mg/cm$^2$", ("S-Dry-L", "S-L", "Mix-Dry-Mix", "Mix"),
+                                  22.0, 0.55, t)),
+    FigureSpec("fig4c", "1C capacity vs porosity (calendering), 22 mg/cm2; paper markers at 25 %.",
+               lambda d, t: _porosity_sweep(d, 22.0, "Fig. 4c: 22 mg/cm$^2$, 1C", t)),
+    FigureSpec("fig4d", "1C capacity vs porosity (calendering), 29.6 mg/cm2.",
+               lambda d, t: _porosity_sweep(d, 29.6, "Fig. 4d: 29.6 mg/cm$^2$, 1C", t)),
+    FigureSpec("fig5d", "Rate capability vs L:S thickness ratio, L-Dry-S 29.6 mg/cm2.",
+               lambda d, t: capacity_figure(d.get("rate_capability"), "Fig. 5d: L-Dry-S, 29.6 mg/cm$^2$",
+                                            [(f"L share {s:g}", dict(architecture="L-Dry-S", loading=29.6,
+                                                                     porosity=0.55, ls_ratio=s))
+                                             for s in (0.3, 0.5, 0.7)])),
+    FigureSpec("fig5f", "Wetting: breakthrough time vs L share, L-Dry-S 30 mg/cm2.", fig5f),
+    FigureSpec("fig5h", "Full cell: L:S 1:1 vs 0:1 rate capability.", fig5h),
+    FigureSpec("fig6", "Electrolyte concentration through the thickness at the end of a 1C discharge.", fig6),
+    FigureSpec("figS10", "Apparent Li+ diffusion coefficient from the Warburg slope.", figS10),
+)
+
+
+def has_data(fig: plt.Figure) -> bool:
+    """Whether any model line or bar with a finite value was drawn."""
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if line.get_gid() != "paper" and np.isfinite(np.asarray(line.get_ydata(), float)).any():
+                return True
+        if any(p.get_height() > 0 for p in ax.patches):
+            return True
+    return False

@@ -1,0 +1,65 @@
+"""CLI: ``figures`` (every paper comparison as a PNG) and ``compare`` (results/comparison.csv)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from layerlab.cli import Command
+
+log = logging.getLogger("layerlab.figures")
+
+
+def _open_datasets(folder: str | Path) -> dict:
+    import xarray as xr
+    out = {}
+    for path in sorted(Path(folder).glob("*.nc")):
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            out[path.stem] = ds.load()
+    return out
+
+
+def _add_figures(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--datasets", required=True, help="folder of the campaign datasets (*.nc)")
+    p.add_argument("--out-dir", required=True, help="folder for the PNG figures")
+    p.add_argument("--only", nargs="*", help="figure names to draw (default: all)")
+
+
+def _run_figures(args: argparse.Namespace) -> int:
+    from layerlab.aggregate.comparison import load_targets
+    from layerlab.figures.catalog import FIGURES, has_data
+    from layerlab.figures.plots import save_figure
+
+    datasets, targets = _open_datasets(args.datasets), load_targets()
+    for spec in FIGURES:
+        if args.only and spec.name not in args.only:
+            continue
+        fig = spec.draw(datasets, targets)
+        if not has_data(fig):
+            log.warning("%s: no model data in the datasets (figure drawn with paper values only)", spec.name)
+        save_figure(fig, Path(args.out_dir) / f"{spec.name}.png")
+    return 0
+
+
+def _add_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--datasets", required=True, help="folder of the campaign datasets (*.nc)")
+    p.add_argument("--out", required=True, help="comparison CSV path")
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from layerlab.aggregate.comparison import build_rows, rows_to_csv
+    from layerlab.io import write_text_atomic
+
+    rows = build_rows(_open_datasets(args.datasets))
+    write_text_atomic(args.out, rows_to_csv(rows))
+    held = sum(r.holds == "yes" for r in rows)
+    tested = sum(r.holds in ("yes", "no") for r in rows)
+    log.info("comparison: %d rows; orderings holding: %d of %d evaluated", len(rows), held, tested)
+    return 0
+
+
+COMMANDS = {
+    "figures": Command("draw every paper comparison from the campaign datasets", _add_figures, _run_figures),
+    "compare": Command("write the paper-vs-model comparison table (CSV)", _add_compare, _run_compare),
+}

@@ -1,0 +1,130 @@
+"""Figures that set the model beside the paper, one per comparison (matplotlib, Agg).
+
+Every figure function takes the campaign datasets and the paper targets and returns a
+:class:`matplotlib.figure.Figure`; the paper's reported values are drawn as black open markers.
+Series the campaign did not run are named in the figure's note rather than silently left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from layerlab.io import atomic_path  # noqa: E402
+
+ARCH_COLORS = {"L-Dry-S": "tab:blue", "S-Dry-L": "tab:red", "Mix-Dry-Mix": "tab:green",
+               "L-S": "tab:cyan", "S-L": "tab:orange", "Mix": "tab:olive"}
+PAPER_STYLE = dict(marker="o", mfc="none", mec="k", ls="none", ms=8, label="paper (reported)", gid="paper")
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A paper comparison: file stem, caption and the function that draws it."""
+
+    name: str
+    caption: str
+    draw: Callable[[Mapping[str, xr.Dataset | None], Mapping], plt.Figure]
+
+
+def save_figure(fig: plt.Figure, path: str | Path) -> None:
+    """Save ``fig`` atomically (temporary name, then rename) and close it."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=130, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _mean_seed(da: xr.DataArray) -> xr.DataArray:
+    return da.mean("seed") if "seed" in da.dims else da
+
+
+def _select(da: xr.DataArray, **coords: object) -> xr.DataArray | None:
+    """``da.sel(**coords)`` restricted to existing dims, or None when a value is absent."""
+    try:
+        return _mean_seed(da.sel({k: v for k, v in coords.items() if k in da.dims}))
+    except KeyError:
+        return None
+
+
+def _note(ax: plt.Axes, missing: Sequence[str]) -> None:
+    if missing:
+        ax.text(0.02, 0.02, "not run: " + ", ".join(missing), transform=ax.transAxes, fontsize=7,
+                color="0.4", va="bottom")
+
+
+def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[str, dict]],
+                    paper_points: Mapping[str, Mapping[float, float]] | None = None,
+                    x_dim: str = "c_rate") -> plt.Figure:
+    """Discharge capacity vs ``x_dim`` (C-rate by default) for several series (label, selection)."""
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    missing = []
+    for label, sel in series:
+        da = None if rate is None else _select(rate["discharge_capacity"], **sel)
+        if da is None or da.isnull().all() or x_dim not in da.dims:
+            missing.append(label)
+            continue
+        da = da.squeeze(drop=True)
+        ax.plot(da[x_dim], da.values, "-s", color=ARCH_COLORS.get(sel.get("architecture", ""), None),
+                label=f"{label} (model)")
+    first = True
+    for label, points in (paper_points or {}).items():
+        xs, ys = zip(*sorted(points.items())) if points else ((), ())
+        style = dict(PAPER_STYLE)
+        style["label"] = "paper (reported)" if first else None
+        ax.plot(xs, ys, **style)
+        for x, y in zip(xs, ys):
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+        first = False
+    if x_dim == "c_rate":
+        ax.set_xscale("log")
+    ax.set_xlabel({"c_rate": "C-rate (1C = 210 mA g$^{-1}$)", "porosity": "porosity (-)",
+                   "ls_ratio": "L share of the thickness (-)"}.get(x_dim, x_dim))
+    ax.set_ylabel("discharge capacity (mAh g$^{-1}$)")
+    ax.set_title(title, fontsize=10)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    _note(ax, missing)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    return fig
+
+
+def bar_figure(values: Mapping[str, float], ylabel: str, title: str,
+               paper: Mapping[str, float] | None = None) -> plt.Figure:
+    """One bar per key (NaN bars are named as not run), paper values as markers."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    keys = list(values)
+    x = np.arange(len(keys))
+    heights = [values[k] for k in keys]
+    ax.bar(x, np.nan_to_num(heights), color=[ARCH_COLORS.get(k, "tab:gray") for k in keys], label="model")
+    for xi, k in zip(x, keys):
+        if paper and k in paper:
+            ax.plot([xi], [paper[k]], **PAPER_STYLE)
+    ax.set_xticks(x, keys)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    _note(ax, [k for k in keys if np.isnan(values[k])])
+    ax.legend(fontsize=7)
+    return fig
+
+
+def line_figure(x: Sequence[float], y: Sequence[float], xlabel: str, ylabel: str, title: str) -> plt.Figure:
+    """A single model curve (NaN points are named as not run)."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    y = np.asarray(y, dtype=float)
+    ax.plot(x, y, "-o", label="model")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    _note(ax, [f"{xi:g}" for xi, yi in zip(x, y) if np.isnan(yi)])
+    ax.legend(fontsize=7)
+    return fig

@@ -24,10 +24,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 campaign: venv
-	$(BIN)/snakemake --cores $(NPROC) $(SNAKEMAKE_ARGS)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/snakemake --cores $(NPROC) $(SNAKEMAKE_ARGS)
 
 dryrun: venv
-	$(BIN)/snakemake --cores $(NPROC) --dry-run --quiet rules
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/snakemake --cores $(NPROC) --dry-run --quiet rules
 
 lint: venv
 	$(BIN)/snakemake --lint

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import os
 import pkgutil
 import sys
 import time
@@ -54,10 +55,12 @@ def discover_commands() -> dict[str, Command]:
 def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> None:
     """Log to stderr (and ``log_file``), prefixed by elapsed wall time and MPI rank when > 1."""
     rank = ""
-    if "mpi4py" in sys.modules:
-        from mpi4py import MPI
+    if any(k in os.environ for k in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")):
+        from mpi4py import MPI  # launched under MPI: prefix with the rank, quieten ranks > 0
         if MPI.COMM_WORLD.size > 1:
             rank = f"[{MPI.COMM_WORLD.rank}] "
+            if MPI.COMM_WORLD.rank > 0:
+                level = max(level, logging.WARNING)
     fmt = f"%(asctime)s {rank}%(levelname)s %(name)s: %(message)s"
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if log_file:

@@ -1,1 +1,26 @@
-# wetting rules (see layerlab.wetting)
+# wetting rules (see layerlab.wetting): electrolyte imbibition of each 2D pore mesh (Cahn-Hilliard / Stokes).
+
+rule wet:
+    input:
+        mesh=f"{RESULTS}/geometry/{{case}}/mesh2d.msh",
+        info=f"{RESULTS}/geometry/{{case}}/mesh2d.json",
+        packing=f"{RESULTS}/geometry/{{case}}/packing2d.json",
+    conda:
+        CONDA_ENV
+    output:
+        f"{RESULTS}/runs/wetting/{{case}}.nc",
+    log:
+        f"{RESULTS}/logs/wetting/{{case}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/wetting/{{case}}.tsv"
+    params:
+        cfg=CONFIGFILE,
+    resources:
+        mpi="mpiexec",
+        tasks=config["wetting"]["tasks"],
+    shell:
+        "{resources.mpi} -n {resources.tasks} {PY} --log {log} wet --config {params.cfg}"
+        " --case {wildcards.case} --mesh {input.mesh} --packing {input.packing} --out {output}"
+
+
+TARGETS.extend(expand(f"{RESULTS}/runs/wetting/{{case}}.nc", case=stage_cases("wetting")))

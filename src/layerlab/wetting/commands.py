@@ -1,0 +1,33 @@
+"""``python -m layerlab wet``: one wetting case from the geometry stage's 2D mesh."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from layerlab.cli import Command
+
+
+def _add(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    p.add_argument("--case", required=True, help="case name (e.g. L-Dry-S_load29.6_por0.55_ls0.5_seed0)")
+    p.add_argument("--mesh", required=True, help="results/geometry/CASE/mesh2d.msh (mesh2d.json beside it)")
+    p.add_argument("--packing", required=True, help="results/geometry/CASE/packing2d.json")
+    p.add_argument("--out", required=True, help="output netCDF, e.g. results/runs/wetting/CASE.nc")
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Exit 0 on success, 3 when the time stepping diverged (the checkpoint is kept for a resume)."""
+    from layerlab.config import load_config
+    from layerlab.wetting.case import run_case
+    from layerlab.wetting.solver import WettingDiverged
+    cfg = load_config(args.config)
+    try:
+        run_case(cfg["wetting"], args.case, args.mesh, args.packing, args.out, cfg)
+    except WettingDiverged as err:
+        logging.getLogger("layerlab.wetting").error("%s: %s", args.case, err)
+        return 3
+    return 0
+
+
+COMMANDS = {"wet": Command("electrolyte wetting of one 2D case (Cahn-Hilliard / Stokes)", _add, _run)}

@@ -1,0 +1,52 @@
+"""The netCDF layout of a wetting run (CF ``units`` and ``long_name`` on every variable)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from layerlab.wetting.metrics import Probe
+from layerlab.wetting.params import LENGTH_SCALE_M, WettingParams
+
+
+def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile: np.ndarray,
+               vertex_xy_m: np.ndarray, phi_vertex: np.ndarray, params: WettingParams, case: str,
+               probe: Probe) -> xr.Dataset:
+    """Time series, scalars, the final air profile and the final phase field at the vertices."""
+    a = hist.as_arrays()
+    area = LENGTH_SCALE_M**2
+    ds = xr.Dataset(coords={
+        "time": ("time", a["t"], {"units": "s", "long_name": "simulated time", "standard_name": "time"}),
+        "depth": ("depth", depth_m, {"units": "m", "long_name": "depth above the current collector (bottom of the electrode)"}),
+        "vertex": ("vertex", np.arange(phi_vertex.size), {"units": "1", "long_name": "mesh vertex index (sorted by x, y)"}),
+    })
+    ts = {
+        "outlet_electrolyte_fraction": (a["outlet_fraction"], "1", "electrolyte volume fraction on the outlet edge"),
+        "saturation": (a["saturation"], "1", "electrolyte saturation of the electrode pore space"),
+        "trapped_air_fraction": (a["trapped_air_fraction"], "1",
+                                 "air behind the lowest electrolyte point, per electrode pore area"),
+        "electrolyte_mass": (a["electrolyte_volume"] * area * params.density_electrolyte_kg_m3, "kg m-1",
+                             "electrolyte mass per unit depth"),
+        "air_mass": (a["air_volume"] * area * params.density_air_kg_m3, "kg m-1", "air mass per unit depth"),
+        "electrolyte_area": (a["electrolyte_volume"] * area, "m2", "electrolyte area (volume per unit depth)"),
+        "air_area": (a["air_volume"] * area, "m2", "air area (volume per unit depth)"),
+        "time_step": (a["dt"], "s", "time step in use"),
+    }
+    for name, (v, units, long_name) in ts.items():
+        ds[name] = ("time", v, {"units": units, "long_name": long_name})
+    ds["air_fraction_profile"] = ("depth", air_profile, {"units": "1", "long_name": "air fraction of the pore area at the end"})
+    ds["vertex_x"] = ("vertex", vertex_xy_m[:, 0], {"units": "m", "long_name": "vertex x"})
+    ds["vertex_y"] = ("vertex", vertex_xy_m[:, 1], {"units": "m", "long_name": "vertex y (up, from the outlet)"})
+    ds["phi_final"] = ("vertex", phi_vertex, {"units": "1", "long_name": "phase field at the end (+1 electrolyte, -1 air)",
+                                               "geometry_case": case})
+    ds["breakthrough_time"] = ((), metrics["breakthrough_time"], {
+        "units": "s", "long_name": "first time the outlet electrolyte fraction reaches 1 % of its run maximum"})
+    ds["steady_state_time"] = ((), metrics["steady_state_time"], {
+        "units": "s", "long_name": "earliest time after which saturation stays within steady_tol of its final value"})
+    ds["trapped_air_fraction_final"] = ((), metrics["trapped_air_fraction_final"], {
+        "units": "1", "long_name": "trapped-air fraction of the electrode pore area at the end"})
+    ds["saturation_final"] = ((), metrics["saturation_final"], {"units": "1", "long_name": "electrode saturation at the end"})
+    ds.attrs.update({"case": case, "geometry_case": case, "stopped_steady": int(hist.stopped_steady),
+                     "electrode_pore_area_m2": probe.electrode_area * area,
+                     **{f"param_{k}": v for k, v in params.to_dict().items()}})
+    return ds

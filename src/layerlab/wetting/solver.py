@@ -1,0 +1,319 @@
+"""Time stepping of the coupled scheme: frozen-matrix LU reuse, adaptive steps, retries, checkpoints.
+
+One :class:`WettingSolver` owns the forms of :mod:`layerlab.wetting.model`, the boundary conditions
+and a MUMPS LU solver.  The matrix (through ``phi_f`` and ``dt``) is reassembled and refactorised
+every ``params.refactor_every`` steps; between refactorisations only the right-hand side changes.
+The step size is changed only at refactorisation points.  A failed step (non-finite values, or the
+phase field leaving ``[-phi_bound, phi_bound]``) is discarded, the step halved and retried; after
+``max_retries`` consecutive failures :class:`WettingDiverged` is raised (the last checkpoint on
+disk is left as it is).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from layerlab.fe import MPI, PETSc, fem, mesh as dmesh, ufl
+from layerlab.io import atomic_path
+from layerlab.wetting.model import Forms, build_forms
+from layerlab.wetting.params import LENGTH_SCALE_M, WettingParams
+
+log = logging.getLogger("layerlab.wetting")
+
+
+class WettingDiverged(RuntimeError):
+    """The time step was halved ``max_retries`` times without a successful step."""
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """Which facet tags get which condition (tags as in :mod:`layerlab.geometry.tags`).
+
+    ``inlet``: ``u = (0, -U)``, ``phi = 1``; ``outlet``: traction free; ``slip_x`` / ``slip_y``:
+    symmetry ``u_x = 0`` / ``u_y = 0`` (axis-aligned boundaries); ``walls``: no-slip and wall energy
+    (contact angle); ``pin_pressure_at``: a point where ``p = 0`` (closed boxes only).
+    """
+
+    facet_tags: dmesh.MeshTags
+    inlet: tuple[int, ...] = ()
+    outlet: tuple[int, ...] = ()
+    slip_x: tuple[int, ...] = ()
+    slip_y: tuple[int, ...] = ()
+    walls: tuple[int, ...] = ()
+    pin_pressure_at: tuple[float, float] | None = None
+
+
+class WettingSolver:
+    """The coupled Cahn-Hilliard / Stokes problem on a 2D mesh in micrometres (nondimensional).
+
+    Parameters
+    ----------
+    msh : mesh with coordinates in units of ``LENGTH_SCALE_M`` (1 um)
+    bnd : boundary conditions by facet tag
+    params : physical and numerical parameters
+    phi0 : initial phase field, ``phi0(x) -> array`` on points ``x`` of shape (3, n)
+    """
+
+    def __init__(self, msh: dmesh.Mesh, bnd: Boundaries, params: WettingParams,
+                 phi0: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.msh, self.bnd, self.params = msh, bnd, params
+        self.comm = msh.comm
+        self.ds = ufl.Measure("ds", domain=msh, subdomain_data=bnd.facet_tags)
+        self.dt_hat = params.dt_initial_s / params.time_scale_s
+        self.forms: Forms = build_forms(msh, self.ds, tuple(bnd.walls), params, self.dt_hat)
+        self.t_hat = 0.0
+        self.step_count = 0
+        self._since_factor = 0
+        self._dt_proposal = self.dt_hat
+        self._need_factor = True
+        self._dt_prev = 0.0
+        self._last_phi_max = float("nan")
+        self.bcs = self._dirichlet_bcs()
+        V_phi, phi_map = self.forms.spaces["phi"]
+        self._phi_map = np.asarray(phi_map)
+        phi_init = fem.Function(V_phi)
+        phi_init.interpolate(phi0)
+        self.forms.w_old.x.array[self._phi_map] = phi_init.x.array
+        self.forms.w_old.x.scatter_forward()
+        self.forms.w_new.x.array[:] = self.forms.w_old.x.array
+        self.A = fem.petsc.create_matrix(self.forms.a)
+        self.b = fem.petsc.create_vector(self.forms.W)
+        self.ksp = PETSc.KSP().create(self.comm)
+        self.ksp.setType("preonly")
+        pc = self.ksp.getPC()
+        pc.setType("lu")
+        pc.setFactorSolverType("mumps")
+        self.n_factorisations = 0
+        self.timings = {"factorise_s": 0.0, "solve_s": 0.0}   # wall time spent (this rank)
+
+    # ---- set-up ----------------------------------------------------------------------------------
+    def _facets(self, tags: tuple[int, ...]) -> np.ndarray:
+        ft = self.bnd.facet_tags
+        if not tags:
+            return np.zeros(0, dtype=np.int32)
+        return np.unique(np.concatenate([ft.find(t) for t in tags])).astype(np.int32)
+
+    def _dirichlet_bcs(self) -> list[fem.DirichletBC]:
+        W, fdim = self.forms.W, self.msh.topology.dim - 1
+        bcs: list[fem.DirichletBC] = []
+        V_u, _ = self.forms.spaces["u"]
+        V_phi, _ = self.forms.spaces["phi"]
+        u_in_hat = self.params.u_in_hat
+
+        def vector_bc(tags: tuple[int, ...], value: tuple[float, float]) -> None:
+            f = fem.Function(V_u)
+            f.interpolate(lambda x: np.vstack([np.full(x.shape[1], value[0]), np.full(x.shape[1], value[1])]))
+            dofs = fem.locate_dofs_topological((W.sub(0), V_u), fdim, self._facets(tags))
+            bcs.append(fem.dirichletbc(f, dofs, W.sub(0)))
+
+        def component_bc(tags: tuple[int, ...], comp: int) -> None:
+            sub = W.sub(0).sub(comp)
+            Vc, _ = sub.collapse()
+            f = fem.Function(Vc)
+            dofs = fem.locate_dofs_topological((sub, Vc), fdim, self._facets(tags))
+            bcs.append(fem.dirichletbc(f, dofs, sub))
+
+        # order matters where sets touch: later conditions win, so no-slip walls come last
+        if self.bnd.slip_x:
+            component_bc(self.bnd.slip_x, 0)
+        if self.bnd.slip_y:
+            component_bc(self.bnd.slip_y, 1)
+        if self.bnd.inlet:
+            vector_bc(self.bnd.inlet, (0.0, -u_in_hat))
+            one = fem.Function(V_phi)
+            one.x.array[:] = 1.0
+            dofs = fem.locate_dofs_topological((W.sub(2), V_phi), fdim, self._facets(self.bnd.inlet))
+            bcs.append(fem.dirichletbc(one, dofs, W.sub(2)))
+        if self.bnd.walls:
+            vector_bc(self.bnd.walls, (0.0, 0.0))
+        if self.bnd.pin_pressure_at is not None:
+            V_p, _ = self.forms.spaces["p"]
+            x0, y0 = self.bnd.pin_pressure_at
+            dofs = fem.locate_dofs_geometrical(
+                (W.sub(1), V_p), lambda x: np.isclose(x[0], x0) & np.isclose(x[1], y0))
+            bcs.append(fem.dirichletbc(fem.Function(V_p), dofs, W.sub(1)))
+        return bcs
+
+    # ---- fields ----------------------------------------------------------------------------------
+    def field(self, name: str, which: str = "new") -> fem.Function:
+        """A copy of ``u``, ``p``, ``phi`` or ``mu`` in its collapsed space."""
+        V, dofs = self.forms.spaces[name]
+        f = fem.Function(V, name=name)
+        src = self.forms.w_new if which == "new" else self.forms.w_old
+        f.x.array[:] = src.x.array[np.asarray(dofs)]
+        return f
+
+    @property
+    def time_s(self) -> float:
+        return self.t_hat * self.params.time_scale_s
+
+    @property
+    def dt_s(self) -> float:
+        return self.dt_hat * self.params.time_scale_s
+
+    # ---- one step --------------------------------------------------------------------------------
+    def _factorise(self) -> None:
+        t0 = time.perf_counter()
+        f = self.forms
+        f.phi_f.x.array[:] = f.w_old.x.array[self._phi_map]
+        f.phi_f.x.scatter_forward()
+        f.dt.value = self.dt_hat
+        self.A.zeroEntries()
+        fem.petsc.assemble_matrix(self.A, f.a, bcs=self.bcs)
+        self.A.assemble()
+        self.ksp.setOperators(self.A)
+        self.ksp.setUp()
+        self.n_factorisations += 1
+        self._since_factor = 0
+        self._need_factor = False
+        self.timings["factorise_s"] += time.perf_counter() - t0
+
+    def _solve(self) -> None:
+        t0 = time.perf_counter()
+        f = self.forms
+        with self.b.localForm() as loc:
+            loc.set(0.0)
+        fem.petsc.assemble_vector(self.b, f.L)
+        fem.petsc.apply_lifting(self.b, [f.a], bcs=[self.bcs])
+        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        fem.petsc.set_bc(self.b, self.bcs)
+        self.ksp.solve(self.b, f.w_new.x.petsc_vec)
+        f.w_new.x.scatter_forward()
+        self.timings["solve_s"] += time.perf_counter() - t0
+
+    def _where_phi_max(self) -> str:
+        """`` at (x, y) um`` of the largest |phi| of the last attempt (for the failure message)."""
+        V, _ = self.forms.spaces["phi"]
+        n = V.dofmap.index_map.size_local
+        vals = np.abs(self.forms.w_new.x.array[self._phi_map][:n]) if n else np.zeros(0)
+        local = (float(vals.max()), *V.tabulate_dof_coordinates()[int(vals.argmax()), :2]) if n else (-1.0, 0.0, 0.0)
+        best = max(self.comm.allgather(local))
+        return f" at ({best[1]:.3g}, {best[2]:.3g}) um"
+
+    def _max(self, value: float) -> float:
+        return self.comm.allreduce(value, op=MPI.MAX)
+
+    def step(self) -> float:
+        """Advance one step (retrying with halved steps on failure); return the step taken (s)."""
+        p = self.params
+        f = self.forms
+        retries = 0
+        while True:
+            if self._since_factor >= p.refactor_every:
+                self._need_factor = True
+            ok, dphi = True, np.inf
+            try:
+                if self._need_factor:
+                    self.dt_hat = min(self._dt_proposal, p.dt_max_s / p.time_scale_s)
+                    self._factorise()
+                f.extrap.value = self.dt_hat / self._dt_prev if self._dt_prev > 0 and retries == 0 else 0.0
+                self._solve()
+                phi_new = f.w_new.x.array[self._phi_map]
+                finite = bool(np.all(np.isfinite(f.w_new.x.array)))
+                finite = self.comm.allreduce(finite, op=MPI.LAND)
+                if finite:
+                    phi_max = self._max(float(np.max(np.abs(phi_new), initial=0.0)))
+                    self._last_phi_max = phi_max
+                    dphi = self._max(float(np.max(np.abs(phi_new - f.w_old.x.array[self._phi_map]),
+                                                  initial=0.0)))
+                    ok = phi_max <= p.phi_bound and dphi <= 4.0 * p.dphi_target
+                else:
+                    ok = False
+            except PETSc.Error as err:  # e.g. a singular factorisation
+                log.warning("linear solve failed: %s", err)
+                ok = False
+            if ok:
+                break
+            retries += 1
+            new_dt = self.dt_hat / 2.0
+            if retries > p.max_retries or new_dt * p.time_scale_s < p.dt_min_s:
+                f.w_new.x.array[:] = np.nan_to_num(f.w_new.x.array, nan=0.0)
+                raise WettingDiverged(
+                    f"time step failed {retries} times at t = {self.time_s:.6g} s (last dt {self.dt_s:.3g} s, "
+                    f"max |dphi| {dphi:.3g}, max |phi| {self._last_phi_max:.3g} of {p.phi_bound:g} allowed"
+                    f"{self._where_phi_max()}); stopping, the last checkpoint is kept")
+            log.warning("step failed at t = %.6g s with dt = %.3g s; retrying with dt = %.3g s",
+                        self.time_s, self.dt_s, new_dt * p.time_scale_s)
+            f.w_new.x.array[:] = f.w_old.x.array
+            self._dt_proposal = new_dt
+            self._need_factor = True
+        # accept
+        taken = self.dt_hat
+        self.t_hat += taken
+        self.step_count += 1
+        self._since_factor += 1
+        f.phi_prev.x.array[:] = f.w_old.x.array[self._phi_map]
+        self._dt_prev = taken
+        f.w_old.x.array[:] = f.w_new.x.array
+        grow = 2.0 if dphi <= 0 else min(2.0, max(0.5, 0.9 * p.dphi_target / dphi))
+        proposal = taken * grow
+        if self._since_factor == 1:
+            self._dt_proposal = proposal
+        else:
+            self._dt_proposal = min(self._dt_proposal, proposal)
+        if dphi > p.dphi_target:   # too large a change: refactorise with a smaller step at once
+            self._need_factor = True
+        return taken * p.time_scale_s
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+    def _ckpt_file(self, folder: Path) -> Path:
+        return Path(folder) / f"rank{self.comm.rank}_of{self.comm.size}.npz"
+
+    def save_checkpoint(self, folder: str | Path, extra: dict | None = None) -> None:
+        """Write this rank's state atomically (all ranks call this)."""
+        V_phi, _ = self.forms.spaces["phi"]
+        path = self._ckpt_file(Path(folder))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, w_old=self.forms.w_old.x.array, phi_f=self.forms.phi_f.x.array,
+                         phi_prev=self.forms.phi_prev.x.array, dt_prev=np.array(self._dt_prev),
+                         coords=V_phi.tabulate_dof_coordinates()[:, :2],
+                         scalars=np.array([self.t_hat, self.dt_hat, self._dt_proposal]),
+                         counters=np.array([self.step_count, self._since_factor, int(self._need_factor)]),
+                         extra=np.array([extra or {}], dtype=object))
+        self.comm.Barrier()
+
+    def load_checkpoint(self, folder: str | Path) -> dict | None:
+        """Restore the state saved by :meth:`save_checkpoint` with the same mesh and rank count.
+
+        Returns the ``extra`` dictionary, or None when no complete checkpoint exists."""
+        path = self._ckpt_file(Path(folder))
+        have = self.comm.allreduce(path.exists(), op=MPI.LAND)
+        if not have:
+            return None
+        data = np.load(path, allow_pickle=True)
+        V_phi, _ = self.forms.spaces["phi"]
+        same = (data["w_old"].shape == self.forms.w_old.x.array.shape
+                and np.allclose(data["coords"], V_phi.tabulate_dof_coordinates()[:, :2]))
+        steps = self.comm.allgather(int(data["counters"][0]))
+        if not self.comm.allreduce(same, op=MPI.LAND) or len(set(steps)) != 1:
+            raise RuntimeError(f"checkpoint in {folder} does not match this mesh/partition; remove it to restart")
+        f = self.forms
+        f.w_old.x.array[:] = data["w_old"]
+        f.w_new.x.array[:] = data["w_old"]
+        f.phi_f.x.array[:] = data["phi_f"]
+        f.phi_prev.x.array[:] = data["phi_prev"]
+        self._dt_prev = float(data["dt_prev"])
+        self.t_hat, self.dt_hat, self._dt_proposal = (float(v) for v in data["scalars"])
+        self.step_count, self._since_factor, need = (int(v) for v in data["counters"])
+        f.dt.value = self.dt_hat
+        # rebuild the factors of the frozen matrix exactly as they were
+        self.A.zeroEntries()
+        fem.petsc.assemble_matrix(self.A, f.a, bcs=self.bcs)
+        self.A.assemble()
+        self.ksp.setOperators(self.A)
+        self.ksp.setUp()
+        self._need_factor = bool(need)
+        return data["extra"][0]
+
+
+def mesh_to_scaled(msh: dmesh.Mesh) -> None:
+    """Rescale mesh coordinates from metres to micrometres (in place)."""
+    msh.geometry.x[:] /= LENGTH_SCALE_M

@@ -1,0 +1,63 @@
+"""Forced displacement of air by electrolyte in a straight 5 um channel (no-slip wetting walls).
+
+Analytic answers: the meniscus advances at the mean velocity U; the pressure drop is
+``dp = 12 U (eta_l L_l + eta_a L_a) / w^2 - 2 sigma cos(theta) / w`` (Poiseuille plus the
+capillary suction of the meniscus; the dynamic angle equals the static one at Ca ~ 1e-5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from layerlab.fe import MPI, fem, ufl
+from layerlab.geometry import tags
+from layerlab.wetting import testgeom
+from layerlab.wetting.params import WettingParams
+from layerlab.wetting.solver import Boundaries, WettingSolver
+
+WIDTH, LENGTH, Y0, THETA = 5.0, 30.0, 25.0, 60.0
+
+
+@pytest.fixture(scope="module")
+def channel_run() -> dict:
+    msh, ft = testgeom.rectangle(WIDTH, LENGTH, 10, 60, left_tag=tags.PARTICLE_WALL, right_tag=tags.PARTICLE_WALL)
+    bnd = Boundaries(ft, inlet=(tags.INLET,), outlet=(tags.OUTLET,), walls=(tags.PARTICLE_WALL,))
+    p = WettingParams(interface_width_m=0.5e-6, mobility_nondim=1e-6, dt_initial_s=1e-4, refactor_every=10,
+                      contact_angle_deg=THETA)
+    w = np.sqrt(2) * p.eps_hat
+    s = WettingSolver(msh, bnd, p, lambda x: np.tanh((x[1] - Y0) / w))
+    dx = ufl.dx(domain=msh, metadata={"quadrature_degree": 4})
+
+    def state() -> tuple[float, float, float]:
+        phi, pr = s.field("phi", "old"), s.field("p", "old")
+        wet = msh.comm.allreduce(fem.assemble_scalar(fem.form(ufl.conditional(ufl.gt(phi, 0), 1.0, 0.0) * dx)), op=MPI.SUM)
+        dp = msh.comm.allreduce(fem.assemble_scalar(fem.form(pr * s.ds(tags.INLET) - pr * s.ds(tags.OUTLET))), op=MPI.SUM) / WIDTH
+        return s.time_s, LENGTH - wet / WIDTH, dp
+
+    while s.time_s < 0.01 - 1e-12:       # let the meniscus form
+        s.step()
+    first = state()
+    while s.time_s < 0.05 - 1e-12:
+        s.step()
+    return {"params": p, "first": first, "last": state()}
+
+
+@pytest.mark.xfail(strict=True, reason="front 2.6 % slow at h = eps = 0.5 um, 1.2 % at h = 0.25 um (first order "
+                   "in h; unchanged by dt 2.5e-5..1e-4 s or mobility 1e-7..1e-6): 1 % needs h <~ 0.15 um")
+def test_channel_front_advances_at_mean_velocity(channel_run: dict) -> None:
+    """Mean meniscus position (wetted area / width) moves by U t within 1 %."""
+    p = channel_run["params"]
+    (t0, y0, _), (t1, y1, _) = channel_run["first"], channel_run["last"]
+    expected = p.u_in_hat * (t1 - t0) / p.time_scale_s
+    assert abs((y0 - y1) / expected - 1.0) < 0.01, ((y0 - y1), expected)
+
+
+def test_channel_pressure_drop(channel_run: dict) -> None:
+    """Inlet-outlet pressure difference within 5 % of Poiseuille + meniscus capillary pressure."""
+    p = channel_run["params"]
+    _, y_front, dp = channel_run["last"]
+    viscous = 12.0 * p.u_in_hat * ((LENGTH - y_front) + p.viscosity_ratio * y_front) / WIDTH**2
+    capillary = 2.0 * p.sigma_hat * np.cos(np.radians(THETA)) / WIDTH
+    expected = viscous - capillary
+    assert abs(dp / expected - 1.0) < 0.05, (dp, expected)

@@ -56,11 +56,12 @@ def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> Non
     """Log to stderr (and ``log_file``), prefixed by elapsed wall time and MPI rank when > 1."""
     rank = ""
     if any(k in os.environ for k in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")):
-        from mpi4py import MPI  # launched under MPI: prefix with the rank, quieten ranks > 0
+        from mpi4py import MPI  # launched under MPI: prefix with the rank; ranks > 0 warn only, to stderr
         if MPI.COMM_WORLD.size > 1:
             rank = f"[{MPI.COMM_WORLD.rank}] "
             if MPI.COMM_WORLD.rank > 0:
                 level = max(level, logging.WARNING)
+                log_file = None
     fmt = f"%(asctime)s {rank}%(levelname)s %(name)s: %(message)s"
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if log_file:

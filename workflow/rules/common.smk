@@ -7,7 +7,10 @@ from layerlab.figures.catalog import FIGURES
 
 RESULTS = config["results_dir"]
 PY = "python -m layerlab"
-CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+# The config file the stage commands read: the last --configfile given on the command line (a
+# complete config such as config/paper.yaml), else the default. `--config key=value` overrides are
+# not seen by the stage commands: put changes in a config file.
+CONFIGFILE = (list(workflow.overwrite_configfiles) or ["config/config.yaml"])[-1]
 CONDA_ENV = "../../environment.yml"  # for --software-deployment-method conda on clusters (untested here)
 
 # Each stage's .smk appends the final outputs it contributes to `rule all`.

@@ -19,7 +19,7 @@ rule wet:
         mpi="mpiexec",
         tasks=config["wetting"]["tasks"],
     shell:
-        "{resources.mpi} -n {resources.tasks} {PY} --log {log} wet --config {params.cfg}"
+        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} wet --config {params.cfg}"
         " --case {wildcards.case} --mesh {input.mesh} --packing {input.packing} --out {output}"
 
 

@@ -18,6 +18,7 @@ include: "workflow/rules/geometry3d.smk"
 include: "workflow/rules/wetting.smk"
 include: "workflow/rules/transport.smk"
 include: "workflow/rules/electrochem.smk"
+include: "workflow/rules/resolved.smk"
 include: "workflow/rules/aggregate.smk"
 
 

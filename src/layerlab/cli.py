@@ -22,7 +22,7 @@ from layerlab.errors import InputError
 
 STAGE_PACKAGES: tuple[str, ...] = (
     "layerlab.geometry", "layerlab.wetting", "layerlab.transport", "layerlab.electrochem",
-    "layerlab.aggregate", "layerlab.figures",
+    "layerlab.resolved", "layerlab.aggregate", "layerlab.figures",
 )
 
 

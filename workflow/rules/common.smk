@@ -6,7 +6,6 @@ from layerlab.cases import cases_of
 from layerlab.figures.catalog import FIGURES
 
 RESULTS = config["results_dir"]
-PY = "python -m layerlab"
 # The config file the stage commands read: the last --configfile given on the command line (a
 # complete config such as config/paper.yaml), else the default. `--config key=value` overrides are
 # not seen by the stage commands: put changes in a config file.

@@ -1,1 +1,19 @@
-# electrochem rules (see layerlab.electrochem)
+# electrochem rules (see layerlab.electrochem): DFN half-cell rate test per electrode design.
+
+rule dfn:
+    conda:
+        CONDA_ENV
+    output:
+        f"{RESULTS}/runs/dfn/{{case}}.nc",
+    log:
+        f"{RESULTS}/logs/dfn/{{case}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dfn/{{case}}.tsv"
+    params:
+        cfg=CONFIGFILE,
+    threads: 1
+    shell:
+        "python -m layerlab --log {log} dfn --config {params.cfg} --case {wildcards.case} --out {output}"
+
+
+TARGETS.extend(expand(f"{RESULTS}/runs/dfn/{{case}}.nc", case=stage_cases("electrochem", seeds=False)))

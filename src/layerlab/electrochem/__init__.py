@@ -1,0 +1,1 @@
+"""Porous-electrode electrochemistry: DFN half cell in dolfinx/PETSc (see dfn.py), protocols, outputs."""

@@ -1,0 +1,185 @@
+"""DFN parameter sets: read and check the YAML files under ``config/parameters/dfn_*.yaml``.
+
+Every leaf is ``{value: ..., source: ...}`` (or ``{form, coefficients, source}`` for a function).
+Unknown keys and missing keys raise :class:`~layerlab.errors.InputError` naming the dotted key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from layerlab.errors import InputError, require
+
+PARAMETER_DIR = Path(__file__).resolve().parents[3] / "config" / "parameters"
+DEFAULT_SET = PARAMETER_DIR / "dfn_nmc83.yaml"
+CROSSCHECK_SET = PARAMETER_DIR / "dfn_chen2020.yaml"
+
+FARADAY = 96485.33212      # C/mol
+GAS_CONSTANT = 8.314462618  # J/(mol K)
+
+
+@dataclass(frozen=True)
+class FunctionForm:
+    """A named closed-form fit and its coefficients (see :mod:`layerlab.electrochem.electrolyte`)."""
+
+    form: str
+    coefficients: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PositiveParams:
+    max_concentration_mol_m3: float
+    diffusivity_m2_s: float
+    ocp: FunctionForm
+    exchange_current_coefficient: float
+    charge_transfer_coefficient: float
+    electronic_conductivity_S_m: float
+    bruggeman_electrode: float
+    bruggeman_electrolyte: float
+    initial_stoichiometry: float
+    discharged_stoichiometry: float
+
+
+@dataclass(frozen=True)
+class ElectrolyteParams:
+    initial_concentration_mol_m3: float
+    conductivity: FunctionForm
+    diffusivity: FunctionForm
+    transference_number: float
+    thermodynamic_factor: float
+
+
+@dataclass(frozen=True)
+class CounterParams:
+    """Lithium-metal counter electrode: j0 = k c_Li^0.7 c_e^0.3 (Xu 2019)."""
+
+    exchange_current_coefficient: float
+    lithium_concentration_mol_m3: float
+    charge_transfer_coefficient: float
+
+
+@dataclass(frozen=True)
+class SeparatorParams:
+    thickness_m: float
+    porosity: float
+    bruggeman: float
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """A complete DFN half-cell parameter set (SI)."""
+
+    name: str
+    temperature_K: float
+    positive: PositiveParams
+    electrolyte: ElectrolyteParams
+    counter: CounterParams
+    separator: SeparatorParams
+
+    @property
+    def thermal_voltage_V(self) -> float:
+        """R T / F, V."""
+        return GAS_CONSTANT * self.temperature_K / FARADAY
+
+    def replace(self, section: str, **values: Any) -> "ParameterSet":
+        """A copy with some values of one section replaced (keys checked)."""
+        sub = getattr(self, section)
+        names = {f.name for f in dataclasses.fields(sub)}
+        for key in values:
+            require(key in names, f"parameters.{section}.{key}", "unknown parameter key",
+                    ", ".join(sorted(names)))
+        out = dataclasses.replace(self, **{section: dataclasses.replace(sub, **values)})
+        _check(out, "parameters")
+        return out
+
+    def with_overrides(self, overrides: Mapping[str, Mapping[str, float]] | None) -> "ParameterSet":
+        """A copy with ``{section: {key: value}}`` replaced (the config's mechanism switches)."""
+        out = self
+        for section, values in (overrides or {}).items():
+            require(section in _SECTIONS, f"electrochem.parameter_overrides.{section}", "unknown section",
+                    ", ".join(_SECTIONS))
+            out = out.replace(section, **{k: float(v) for k, v in values.items()})
+        return out
+
+
+_SECTIONS: dict[str, type] = {"positive": PositiveParams, "electrolyte": ElectrolyteParams,
+                              "counter": CounterParams, "separator": SeparatorParams}
+_FORMS = {"chen2020_nmc": 11, "nyman2008_conductivity": 3, "nyman2008_diffusivity": 3}
+
+
+def _leaf(node: Any, field: str) -> Any:
+    if isinstance(node, Mapping) and "form" in node:
+        unknown = set(node) - {"form", "coefficients", "source"}
+        require(not unknown, f"{field}.{sorted(unknown)[0] if unknown else ''}", "unknown parameter key",
+                "form, coefficients, source")
+        form = str(node["form"])
+        require(form in _FORMS, f"{field}.form", f"unknown form {form!r}", ", ".join(_FORMS))
+        coeffs = tuple(float(c) for c in node.get("coefficients", ()))
+        require(len(coeffs) == _FORMS[form], f"{field}.coefficients",
+                f"{len(coeffs)} coefficients", f"{_FORMS[form]} for form {form}")
+        return FunctionForm(form, coeffs)
+    require(isinstance(node, Mapping) and "value" in node, field, "missing 'value'",
+            "{value: ..., source: ...}")
+    unknown = set(node) - {"value", "source", "units"}
+    require(not unknown, f"{field}.{sorted(unknown)[0] if unknown else ''}", "unknown parameter key",
+            "value, source, units")
+    require("source" in node, f"{field}.source", "every parameter needs a source", "a citation")
+    return float(node["value"])
+
+
+def parameters_from_dict(data: Mapping[str, Any], origin: str = "parameters") -> ParameterSet:
+    """Build and check a :class:`ParameterSet` from the parsed YAML mapping."""
+    top = {"name", "temperature_K", *_SECTIONS}
+    for key in data:
+        require(key in top, f"{origin}.{key}", "unknown parameter key", ", ".join(sorted(top)))
+    for key in top:
+        require(key in data, f"{origin}.{key}", "missing", "a value")
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        node = data[name]
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in node:
+            require(key in names, f"{origin}.{name}.{key}", "unknown parameter key", ", ".join(names))
+        for key in names:
+            require(key in node, f"{origin}.{name}.{key}", "missing", "a value with its source")
+        sections[name] = cls(**{k: _leaf(node[k], f"{origin}.{name}.{k}") for k in names})
+    ps = ParameterSet(name=str(data["name"]), temperature_K=_leaf(data["temperature_K"], f"{origin}.temperature_K"),
+                      **sections)
+    _check(ps, origin)
+    return ps
+
+
+def _check(ps: ParameterSet, origin: str) -> None:
+    pos, ele, sep = ps.positive, ps.electrolyte, ps.separator
+    for sec, obj, keys in (("positive", pos, ("max_concentration_mol_m3", "diffusivity_m2_s",
+                                              "exchange_current_coefficient", "electronic_conductivity_S_m")),
+                           ("electrolyte", ele, ("initial_concentration_mol_m3",)),
+                           ("separator", sep, ("thickness_m",)),
+                           ("counter", ps.counter, ("exchange_current_coefficient",
+                                                    "lithium_concentration_mol_m3"))):
+        for k in keys:
+            v = getattr(obj, k)
+            require(v > 0, f"{origin}.{sec}.{k}", f"got {v!r}", "> 0")
+    require(ps.temperature_K > 0, f"{origin}.temperature_K", f"got {ps.temperature_K}", "> 0")
+    require(0 < sep.porosity < 1, f"{origin}.separator.porosity", f"got {sep.porosity}", "(0, 1)")
+    require(0 <= ele.transference_number < 1, f"{origin}.electrolyte.transference_number",
+            f"got {ele.transference_number}", "[0, 1)")
+    for k in ("initial_stoichiometry", "discharged_stoichiometry"):
+        v = getattr(pos, k)
+        require(0 < v < 1, f"{origin}.positive.{k}", f"got {v}", "(0, 1)")
+    for k in ("charge_transfer_coefficient",):
+        for sec, obj in (("positive", pos), ("counter", ps.counter)):
+            v = getattr(obj, k)
+            require(0 < v < 1, f"{origin}.{sec}.{k}", f"got {v}", "(0, 1)")
+
+
+def load_parameters(path: str | Path | None = None) -> ParameterSet:
+    """Read a DFN parameter YAML file (default: ``config/parameters/dfn_nmc83.yaml``)."""
+    p = Path(path) if path else DEFAULT_SET
+    require(p.is_file(), "electrochem.parameters", f"no such file {str(p)!r}", "a dfn_*.yaml file")
+    return parameters_from_dict(yaml.safe_load(p.read_text()), origin="parameters")

@@ -1,0 +1,140 @@
+"""PyBaMM peer models on identical inputs (cross-check tests and the benchmark; pybamm is a test dependency).
+
+:func:`pybamm_half_cell` builds PyBaMM's DFN half cell (``working electrode: positive``) from the
+same :class:`~layerlab.electrochem.cell.HalfCell` our model runs: one particle phase for a single
+population, PyBaMM's two particle phases ("Primary" = L, "Secondary" = S) with depth-dependent
+volume fractions otherwise.  Electrode area is 1 m2, so PyBaMM currents in A equal A/m2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from layerlab.electrochem.cell import HalfCell
+from layerlab.electrochem.electrolyte import evaluate
+
+
+def _ocp(cell: HalfCell):
+    f = cell.params.positive.ocp
+
+    def U(sto):
+        import pybamm
+        ops = type("ops", (), {"tanh": staticmethod(pybamm.tanh)})
+        return evaluate(f, sto, ops)
+    return U
+
+
+LI_FOIL_THICKNESS_M = 700e-6
+
+
+def _piecewise(cell: HalfCell, values: list[float]):
+    """A PyBaMM function of x that is ``values[i]`` in layer i (CC first).
+
+    PyBaMM's half-cell x starts at the far side of the lithium foil: the separator begins at
+    the foil thickness ("Negative electrode thickness").
+    """
+    L_sep = LI_FOIL_THICKNESS_M + cell.params.separator.thickness_m
+    H = cell.cathode.thickness_m
+    tops = [float(t) for t in np.cumsum([lay.thickness_m for lay in cell.cathode.layers])]  # layer tops (z)
+
+    def f(x, *_):
+        z = L_sep + H - x
+        out = 0 * x
+        lower = 0.0
+        for i, (top, v) in enumerate(zip(tops, values)):
+            if v != 0:
+                inside = (z >= lower) if i == len(tops) - 1 else (z < top)
+                if i > 0 and i < len(tops) - 1:
+                    inside = (z >= lower) * (z < top)
+                elif i > 0:
+                    inside = z >= lower
+                out = out + float(v) * inside
+            lower = top
+        return out
+    return f
+
+
+def pybamm_half_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20,
+                     v_min_V: float = 2.5, v_max_V: float = 4.4) -> tuple[Any, Any, dict]:
+    """PyBaMM DFN half-cell model, parameter values and mesh sizes for ``cell``."""
+    import pybamm
+    p, cath = cell.params, cell.cathode
+    pops = cath.populations
+    layers = cath.layers
+    require_uniform = len(layers) == 1
+    options: dict[str, Any] = {"working electrode": "positive"}
+    if len(pops) == 2:
+        options["particle phases"] = ("1", "2")
+    model = pybamm.lithium_ion.DFN(options)
+    pos, ele, cp = p.positive, p.electrolyte, p.counter
+    eps = layers[0].porosity
+    if not all(abs(lay.porosity - eps) < 1e-15 for lay in layers):
+        raise ValueError("the PyBaMM peer supports one porosity for all layers")
+    cmax = pos.max_concentration_mol_m3
+    k_pos = pos.exchange_current_coefficient
+    k_li = cp.exchange_current_coefficient
+
+    def j0_pos(c_e, c_s_surf, c_s_max, T):
+        return k_pos * c_e ** 0.5 * c_s_surf ** 0.5 * (c_s_max - c_s_surf) ** 0.5
+
+    def j0_li(c_e, c_Li, T):
+        return k_li * c_Li ** 0.7 * c_e ** 0.3
+
+    def kappa(c_e, T):
+        return evaluate(ele.conductivity, c_e, pybamm)
+
+    def D_e(c_e, T):
+        return evaluate(ele.diffusivity, c_e, pybamm)
+
+    b_e = pos.bruggeman_electrolyte if layers[0].tortuosity is None else \
+        1 + np.log(layers[0].tortuosity) / -np.log(eps)
+    values = {
+        "Negative electrode thickness [m]": LI_FOIL_THICKNESS_M, "Negative electrode conductivity [S.m-1]": 1.0776e7,
+        "Lithium metal partial molar volume [m3.mol-1]": 1.0 / cp.lithium_concentration_mol_m3,
+        "Exchange-current density for lithium metal electrode [A.m-2]": j0_li,
+        "Negative electrode charge transfer coefficient": cp.charge_transfer_coefficient,
+        "Negative electrode OCP [V]": 0.0, "Negative electrode OCP entropic change [V.K-1]": 0.0,
+        "Negative electrode double-layer capacity [F.m-2]": 0.2,
+        "Separator thickness [m]": p.separator.thickness_m, "Separator porosity": p.separator.porosity,
+        "Separator Bruggeman coefficient (electrolyte)": p.separator.bruggeman,
+        "Positive electrode thickness [m]": cath.thickness_m, "Positive electrode porosity": eps,
+        "Positive electrode conductivity [S.m-1]": pos.electronic_conductivity_S_m,
+        "Positive electrode Bruggeman coefficient (electrolyte)": b_e,
+        "Positive electrode Bruggeman coefficient (electrode)": pos.bruggeman_electrode,
+        "Initial concentration in electrolyte [mol.m-3]": ele.initial_concentration_mol_m3,
+        "Cation transference number": ele.transference_number,
+        "Thermodynamic factor": ele.thermodynamic_factor,
+        "Electrolyte diffusivity [m2.s-1]": D_e, "Electrolyte conductivity [S.m-1]": kappa,
+        "Electrode height [m]": 1.0, "Electrode width [m]": 1.0,
+        "Reference temperature [K]": p.temperature_K, "Ambient temperature [K]": p.temperature_K,
+        "Initial temperature [K]": p.temperature_K,
+        "Lower voltage cut-off [V]": v_min_V, "Upper voltage cut-off [V]": v_max_V,
+        "Open-circuit voltage at 0% SOC [V]": v_min_V, "Open-circuit voltage at 100% SOC [V]": v_max_V,
+        "Nominal cell capacity [A.h]": 1.0, "Current function [A]": 1.0,
+    }
+    phase_prefix = {"L": "", "S": ""} if len(pops) == 1 else {"L": "Primary: ", "S": "Secondary: "}
+    for pop in pops:
+        pre = phase_prefix[pop]
+        fracs = [lay.active_fraction.get(pop, 0.0) for lay in layers]
+        frac = fracs[0] if require_uniform else _piecewise(cell, fracs)
+        values.update({
+            f"{pre}Maximum concentration in positive electrode [mol.m-3]": cmax,
+            f"{pre}Positive particle diffusivity [m2.s-1]": pos.diffusivity_m2_s,
+            f"{pre}Positive electrode OCP [V]": _ocp(cell),
+            f"{pre}Positive electrode active material volume fraction": frac,
+            f"{pre}Positive particle radius [m]": cath.radius_m[pop],
+            f"{pre}Positive electrode charge transfer coefficient": pos.charge_transfer_coefficient,
+            f"{pre}Positive electrode exchange-current density [A.m-2]": j0_pos,
+            f"{pre}Initial concentration in positive electrode [mol.m-3]": pos.initial_stoichiometry * cmax,
+            f"{pre}Positive electrode OCP entropic change [V.K-1]": 0.0,
+            f"{pre}Positive electrode double-layer capacity [F.m-2]": 0.2,
+            f"{pre}Positive electrode density [kg.m-3]": 3262.0,
+        })
+    base = pybamm.ParameterValues("Xu2019")
+    base.update(values, check_already_exists=False)
+    var_pts = {"x_n": x_points, "x_s": x_points, "x_p": x_points, "r_n": radial_points, "r_p": radial_points}
+    if len(pops) == 2:
+        var_pts.update({"r_p_prim": radial_points, "r_p_sec": radial_points})
+    return model, base, var_pts

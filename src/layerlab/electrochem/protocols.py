@@ -1,0 +1,144 @@
+"""Test protocols: CC, CV, rest, the paper's rate test, cycling; each validated before any work.
+
+Sign convention: current density > 0 discharges the cathode (lithiation).  ``1C`` is the
+cathode's ``capacity_1C_A_m2`` (210 mA/g of active material for designs from
+:mod:`layerlab.design`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from layerlab.electrochem.cell import HalfCell
+from layerlab.electrochem.electrolyte import ocp_range_V
+from layerlab.electrochem.integrator import Integrator, Segment, Trace
+from layerlab.errors import require
+
+HOUR_S = 3600.0
+
+
+@dataclass(frozen=True)
+class RateTest:
+    """The paper's rate test: before each discharge a CC-CV charge to ``v_max_V``.
+
+    c_rates : discharge C-rates (each > 0)
+    charge_c_rate : CC charging rate; the CV step ends at ``cv_end_c_rate``
+    rest_s : rest after each charge and each discharge (0: none)
+    """
+
+    c_rates: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 2.0)
+    charge_c_rate: float = 0.2
+    cv_end_c_rate: float = 0.05
+    v_min_V: float = 2.7
+    v_max_V: float = 4.3
+    rest_s: float = 0.0
+
+    def validate(self, cell: HalfCell, field_prefix: str = "electrochem.protocol") -> None:
+        """Raise InputError (naming the field) for a zero/negative rate or an impossible cut-off."""
+        require(len(self.c_rates) > 0, f"{field_prefix}.c_rates", "empty", "at least one C-rate > 0")
+        for i, c in enumerate(self.c_rates):
+            require(c > 0, f"{field_prefix}.c_rates[{i}]", f"got {c!r}", "a C-rate > 0")
+        for name in ("charge_c_rate", "cv_end_c_rate"):
+            v = getattr(self, name)
+            require(v > 0, f"{field_prefix}.{name}", f"got {v!r}", "> 0")
+        require(self.cv_end_c_rate < self.charge_c_rate, f"{field_prefix}.cv_end_c_rate",
+                f"got {self.cv_end_c_rate!r}", f"< charge_c_rate ({self.charge_c_rate})")
+        require(self.rest_s >= 0, f"{field_prefix}.rest_s", f"got {self.rest_s!r}", ">= 0")
+        check_cutoffs(cell, self.v_min_V, self.v_max_V, field_prefix)
+
+
+def check_cutoffs(cell: HalfCell, v_min_V: float, v_max_V: float, field_prefix: str) -> None:
+    """Cut-offs must lie inside what the cathode OCP can reach.
+
+    The upper cut-off must lie strictly inside the OCP range over stoichiometry [0, 1] (else the
+    charge can never end, or never start); the lower cut-off must be positive and below the
+    OCP maximum and the upper cut-off.  (A lower cut-off below the OCP minimum is allowed: the
+    discharge then ends by saturation of the particle surface.)
+    """
+    u_min, u_max = ocp_range_V(cell.params.positive.ocp)
+    require(u_min < v_max_V < u_max, f"{field_prefix}.v_max_V", f"got {v_max_V!r} V",
+            f"inside the cathode OCP range ({u_min:.3f}, {u_max:.3f}) V")
+    require(0 < v_min_V < v_max_V, f"{field_prefix}.v_min_V", f"got {v_min_V!r} V",
+            f"(0, v_max_V = {v_max_V}) V")
+
+
+def one_c_A_m2(cell: HalfCell) -> float:
+    """Current density of 1C, A/m2 (design value, else the theoretical capacity per hour)."""
+    if cell.cathode.capacity_1C_A_m2 is not None:
+        return cell.cathode.capacity_1C_A_m2
+    pos = cell.params.positive
+    return cell.theoretical_capacity_C_m2(pos.initial_stoichiometry, pos.discharged_stoichiometry) / HOUR_S
+
+
+def cc(cell: HalfCell, c_rate: float, v_min_V: float | None = None, v_max_V: float | None = None,
+       duration_s: float | None = None, label: str = "") -> Segment:
+    """Constant current (C-rate > 0 discharges, < 0 charges) until a cut-off."""
+    require(c_rate != 0, "electrochem.protocol.c_rate", "got 0", "a non-zero C-rate (use rest for zero)")
+    dur = duration_s if duration_s is not None else 3.0 * HOUR_S / abs(c_rate)
+    return Segment("current", c_rate * one_c_A_m2(cell), dur, v_min_V=v_min_V, v_max_V=v_max_V,
+                   label=label or f"CC {c_rate:g}C")
+
+
+def cv(cell: HalfCell, voltage_V: float, end_c_rate: float, duration_s: float = 10 * HOUR_S,
+       label: str = "") -> Segment:
+    """Constant voltage until |I| < end_c_rate x 1C."""
+    require(end_c_rate > 0, "electrochem.protocol.cv_end_c_rate", f"got {end_c_rate!r}", "> 0")
+    return Segment("voltage", voltage_V, duration_s, i_min_A_m2=end_c_rate * one_c_A_m2(cell),
+                   label=label or f"CV {voltage_V:g} V")
+
+
+def rest(duration_s: float, label: str = "rest") -> Segment:
+    require(duration_s > 0, "electrochem.protocol.rest_s", f"got {duration_s!r}", "> 0")
+    return Segment("current", 0.0, duration_s, label=label)
+
+
+@dataclass
+class ProtocolResult:
+    """Traces of every segment and the discharge capacity per C-rate."""
+
+    segments: list[Segment] = field(default_factory=list)
+    traces: list[Trace] = field(default_factory=list)
+    discharge_c_rates: list[float] = field(default_factory=list)
+    discharge_capacity_C_m2: list[float] = field(default_factory=list)
+    charge_capacity_C_m2: list[float] = field(default_factory=list)
+
+
+def run_segments(integrator: Integrator, segments: Sequence[Segment], result: ProtocolResult) -> None:
+    for seg in segments:
+        result.segments.append(seg)
+        result.traces.append(integrator.run(seg))
+
+
+def run_rate_test(integrator: Integrator, test: RateTest) -> ProtocolResult:
+    """CC-CV charge, (rest), CC discharge, (rest) for every C-rate, in order."""
+    cell = integrator.m.cell
+    test.validate(cell)
+    res = ProtocolResult()
+    for c in test.c_rates:
+        q0 = integrator.charge_C_m2
+        segs = [cc(cell, -test.charge_c_rate, v_max_V=test.v_max_V, label=f"charge before {c:g}C"),
+                cv(cell, test.v_max_V, test.cv_end_c_rate, label=f"CV before {c:g}C")]
+        if test.rest_s > 0:
+            segs.append(rest(test.rest_s))
+        run_segments(integrator, segs, res)
+        q1 = integrator.charge_C_m2
+        segs = [cc(cell, c, v_min_V=test.v_min_V, label=f"discharge {c:g}C")]
+        if test.rest_s > 0:
+            segs.append(rest(test.rest_s))
+        run_segments(integrator, segs[:1], res)
+        q2 = integrator.charge_C_m2
+        run_segments(integrator, segs[1:], res)
+        res.discharge_c_rates.append(c)
+        res.charge_capacity_C_m2.append(q0 - q1)
+        res.discharge_capacity_C_m2.append(q2 - q1)
+    return res
+
+
+def run_cycling(integrator: Integrator, cycles: int, c_rate: float, charge_c_rate: float,
+                v_min_V: float, v_max_V: float, cv_end_c_rate: float = 0.05) -> ProtocolResult:
+    """Repeated CC-CV charge / CC discharge."""
+    require(cycles >= 1, "electrochem.protocol.cycles", f"got {cycles!r}", ">= 1")
+    test = RateTest(c_rates=(c_rate,) * cycles, charge_c_rate=charge_c_rate, cv_end_c_rate=cv_end_c_rate,
+                    v_min_V=v_min_V, v_max_V=v_max_V)
+    return run_rate_test(integrator, test)

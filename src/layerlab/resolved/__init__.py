@@ -1,0 +1,1 @@
+"""Microstructure-resolved half-cell electrochemistry (dolfinx multi-domain)."""

@@ -1,0 +1,84 @@
+"""CLI command ``resolve3d``: a microstructure-resolved half-cell run on a two-phase mesh."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from layerlab.cli import Command
+from layerlab.errors import require
+
+log = logging.getLogger("layerlab.resolved")
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    p.add_argument("--case", required=True, help="case name, e.g. L-Dry-S_load29.6_por0.55_ls0.5_seed0")
+    p.add_argument("--mesh", required=True, help="two-phase gmsh mesh (results/geometry/<case>/mesh3d.msh)")
+    p.add_argument("--out", required=True, help="output netCDF, results/runs/resolved/<case>.nc")
+    p.add_argument("--vtx", help="folder for VTX fields (ParaView); none when omitted")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from layerlab.cases import parse_case
+    from layerlab.config import load_config
+    from layerlab.design import load_materials
+    from layerlab.electrochem.parameters import load_parameters
+
+    # --- every input check before any work -------------------------------------------------------
+    config = load_config(args.config)
+    case = parse_case(args.case)
+    cfg = config["resolved"]
+    require(str(args.out).endswith(".nc"), "out", f"got {args.out!r}", "a path ending in .nc")
+    require(Path(args.mesh).is_file(), "mesh", f"file {args.mesh!r} does not exist", "a gmsh .msh file")
+    params = load_parameters(cfg["parameters"])
+    materials = load_materials(config["materials"])
+    from layerlab.electrochem.electrolyte import ocp_range_V
+    u_min, u_max = ocp_range_V(params.positive.ocp)
+    require(u_min < cfg["v_max_V"] < u_max, "resolved.v_max_V", f"got {cfg['v_max_V']!r} V",
+            f"inside the cathode OCP range ({u_min:.3f}, {u_max:.3f}) V")
+    require(cfg["v_min_V"] < cfg["v_max_V"], "resolved.v_min_V", f"got {cfg['v_min_V']!r} V",
+            f"< v_max_V = {cfg['v_max_V']} V")
+
+    from layerlab.fe import MPI
+    from layerlab.geometry.readmesh import read_msh
+    from layerlab.geometry.tags import NAMES_3D
+    from layerlab.io import write_netcdf
+    from layerlab.resolved.model import SolverSettings
+    from layerlab.resolved.run import Protocol, run_resolved
+    from layerlab.resolved.solver import StepControl
+
+    comm = MPI.COMM_WORLD
+    required = {k: NAMES_3D[k] for k in ("electrolyte", "particles", "current_collector", "top", "interface")}
+    data = read_msh(args.mesh, 3, required=required, comm=comm)
+    if comm.rank > 0:
+        logging.getLogger("layerlab").setLevel(logging.WARNING)
+    protocol = Protocol(cfg["discharge_c_rate"], cfg["charge_c_rate"], cfg["v_min_V"], cfg["v_max_V"])
+    vtx_tmp = None
+    if args.vtx:
+        vtx_tmp = str(Path(args.vtx).with_name(f".{Path(args.vtx).name}.tmp"))
+    ds, _ = run_resolved(data, params, protocol, materials.specific_capacity_1C_A_kg,
+                         materials.density_active_kg_m3,
+                         StepControl(dt_max_s=cfg["dt_max_s"], dv_max_V=cfg["dv_max_V"]),
+                         SolverSettings(linear=cfg["linear_solver"], jacobian_lag=cfg["jacobian_lag"]),
+                         cfg["profile_bins"], cfg["profile_every_s"], vtx_tmp)
+    comm.Barrier()
+    if comm.rank == 0:
+        write_netcdf(ds, args.out, config, case=case.name, mesh=str(args.mesh))
+        if vtx_tmp:
+            import os
+            import shutil
+            if Path(args.vtx).exists():
+                shutil.rmtree(args.vtx)
+            os.replace(vtx_tmp, args.vtx)
+        log.info("wrote %s: discharge %.2f mAh/g (%s)", args.out, ds.attrs["discharge_capacity_mAh_g"],
+                 ds.attrs["discharge_end_reason"])
+    comm.Barrier()
+    return 0
+
+
+COMMANDS = {
+    "resolve3d": Command("microstructure-resolved half-cell discharge/charge on a two-phase mesh",
+                         _add_arguments, _run),
+}

@@ -1,0 +1,307 @@
+"""Microstructure-resolved half cell: the weak forms on a two-phase mesh (dolfinx multi-domain).
+
+Unknowns (P1 each, one function space per unknown): electrolyte concentration ``c_e`` (mol/m3)
+and potential ``phi_e`` (V) on the electrolyte submesh (pores + separator), particle
+stoichiometry ``s = c_s / c_max`` and potential ``phi_s`` (V) on the solid submesh.  All
+integrals are taken over the parent mesh with entity maps (NOTES.md, "Two domains coupled at an
+interface"); at the particle surface ``"+"`` is always the electrolyte cell.
+
+Equations (SI; ``j`` = anodic reaction current density on the particle surface, A/m2; the same
+material functions and parameters as the DFN of :mod:`layerlab.electrochem`)::
+
+    pores:      eps dc_e/dt + div N_e = 0,  N_e = -B D(c_e) grad c_e + t+ i_e / F
+                div i_e = 0,  i_e = -B kappa(c_e) (grad phi_e - 2 RT/F (1 - t+) TDF grad ln c_e)
+                (eps = B = 1 in the pores; eps, B = eps / tau of the separator in its cells)
+    particles:  c_max ds/dt - div(D_s c_max grad s) = 0,  div i_s = 0,  i_s = -sigma grad phi_s
+    surface:    N_e.n_e = -j/F, i_e.n_e = -j, (D_s c_max grad s).n_s = -j/F, i_s.n_s = j,
+                j = j0 (exp((1-a) f eta) - exp(-a f eta)),  eta = phi_s - phi_e - U(s),
+                j0 = k sqrt(c_e) c_max sqrt(s (1 - s))
+    top:        Li metal, Butler-Volmer with eta_Li = -phi_e (phi_Li = 0): N_e.n = -I_Li/F, i_e.n = -I_Li
+    collector:  i_s.n = I_app A_box / A_contact on the particle facets (galvanostatic, discharge
+                > 0); the cell voltage is the mean of phi_s over them.
+
+The blocks of ``c_e`` and ``s`` are multiplied by F so that every residual is in amperes.
+Lithium (electrolyte + particles) changes exactly by the time integral of the foil current / F
+(implicit Euler with these forms; the test function 1 lies in every space).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
+from layerlab.electrochem.parameters import FARADAY, ParameterSet
+from layerlab.fe import MPI, PETSc, fem, ufl
+from layerlab.geometry import tags as T
+from layerlab.resolved.domains import Phases
+
+E, P, S = T.ELECTROLYTE, T.PARTICLES, T.SEPARATOR
+CC, TOP, IFC = T.CURRENT_COLLECTOR, T.TOP, T.INTERFACE
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """Newton and linear-solver settings.
+
+    linear : ``"mumps"`` (direct LU, default) or ``"gmres-asm"`` (GMRES with additive Schwarz /
+        ILU(1) blocks, for problems too large for a direct factorisation)
+    """
+
+    newton_rtol: float = 1e-11
+    newton_atol_rel: float = 1e-9
+    newton_max_it: int = 12
+    linear: str = "mumps"
+    jacobian_lag: int = 1        # > 1: rebuild (and refactorise) the Jacobian every this many Newton
+                                 # iterations, counted across time steps (modified Newton)
+
+
+class ResolvedModel:
+    """Forms, state and one implicit-Euler step of the resolved half cell.
+
+    Parameters
+    ----------
+    phases : mesh phases from :func:`layerlab.resolved.domains.build_phases`
+    params : the DFN parameter set (same OCP, kinetics, electrolyte, Li foil, separator)
+    settings : solver settings
+    """
+
+    def __init__(self, phases: Phases, params: ParameterSet, settings: SolverSettings | None = None,
+                 separator_tortuosity: float | None = None, prefix: str = "resolved") -> None:
+        self.ph, self.p = phases, params
+        self.settings = settings or SolverSettings()
+        self.comm = phases.msh.comm
+        msh = phases.msh
+        sep = params.separator
+        self.sep_tau = separator_tortuosity or sep.porosity ** (1 - sep.bruggeman)
+        self.Ve = fem.functionspace(phases.electrolyte, ("Lagrange", 1))
+        self.Vphie = fem.functionspace(phases.electrolyte, ("Lagrange", 1))
+        self.Vs = fem.functionspace(phases.solid, ("Lagrange", 1))
+        self.Vphis = fem.functionspace(phases.solid, ("Lagrange", 1))
+        self.u = [fem.Function(V, name=n) for V, n in ((self.Ve, "c_e"), (self.Vphie, "phi_e"),
+                                                       (self.Vs, "stoichiometry"), (self.Vphis, "phi_s"))]
+        self.u_n = [fem.Function(f.function_space) for f in self.u]
+        self.dt = fem.Constant(msh, PETSc.ScalarType(1.0))
+        self.I_cc = fem.Constant(msh, PETSc.ScalarType(0.0))     # A/m2 of particle contact
+        self._measures()
+        self.box_area_m2 = self._scalar_parent(self.one * self.ds_all(CC))
+        self.contact_area_m2 = self._scalar_parent(self.one * self.ds(CC))
+        self._forms(prefix)
+        self.set_rest_state(params.positive.initial_stoichiometry)
+        self.ocp_min_V = ocp_range_V(params.positive.ocp)[0]
+
+    # ---- set-up -----------------------------------------------------------------------------
+    def _measures(self) -> None:
+        ph, msh = self.ph, self.ph.msh
+        self.dx = ufl.Measure("dx", domain=msh, subdomain_data=[(k, v) for k, v in ph.cells.items()])
+        # fixed quadrature degrees: UFL's estimate for exp/tanh/sqrt of P1 fields is needlessly high
+        q2 = {"quadrature_degree": 2}
+        self.dS = ufl.Measure("dS", domain=msh, subdomain_data=[(IFC, ph.interface.ravel().astype(np.int32))],
+                              metadata=q2)
+        self.ds = ufl.Measure("ds", domain=msh, subdomain_data=[(CC, ph.collector.ravel().astype(np.int32)),
+                                                               (TOP, ph.top.ravel().astype(np.int32))], metadata=q2)
+        self.ds_all = ufl.Measure("ds", domain=msh,
+                                  subdomain_data=[(CC, ph.collector_all.ravel().astype(np.int32))])
+        self.one = fem.Constant(msh, PETSc.ScalarType(1.0))
+
+    def _scalar_parent(self, expr) -> float:
+        return self.comm.allreduce(fem.assemble_scalar(fem.form(expr, entity_maps=self.ph.entity_maps)),
+                                   op=MPI.SUM)
+
+    def _forms(self, prefix: str) -> None:
+        p, msh = self.p, self.ph.msh
+        ops = ufl_ops()
+        F = FARADAY
+        f_T = 1.0 / p.thermal_voltage_V
+        pos, ele, cp = p.positive, p.electrolyte, p.counter
+        ce, phie, s, phis = self.u
+        ce_n, _, s_n, _ = self.u_n
+        W = ufl.MixedFunctionSpace(self.Ve, self.Vphie, self.Vs, self.Vphis)
+        v, w, q, r = ufl.TestFunctions(W)
+        dx, dS, ds, dt = self.dx, self.dS, self.ds, self.dt
+        # storage terms with the vertex rule (mass lumping: no over/undershoot of c_e and s at
+        # steep fronts; the lithium balance stays exact).  Distinct quadrature degrees keep FFCx
+        # from merging these integrals with the flux integrals (see electrochem.dfn).
+        dxv = ufl.Measure("dx", domain=msh, subdomain_data=self.dx.subdomain_data(),
+                          metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})
+        dx = ufl.Measure("dx", domain=msh, subdomain_data=self.dx.subdomain_data(),
+                         metadata={"quadrature_degree": 2})
+        c0 = ele.initial_concentration_mol_m3
+        self.c0 = c0
+        eps_sep, B_sep = p.separator.porosity, p.separator.porosity / self.sep_tau
+        cmax = pos.max_concentration_mol_m3
+
+        # electrolyte (pores: eps = B = 1; separator: homogenised)
+        c_safe = ufl.max_value(ce, 1e-3 * c0)
+        kappa = evaluate(ele.conductivity, c_safe, ops)
+        De = evaluate(ele.diffusivity, c_safe, ops)
+        tp, tdf = ele.transference_number, ele.thermodynamic_factor
+        RT_F = p.thermal_voltage_V
+        i_e = -kappa * (ufl.grad(phie) - 2.0 * RT_F * (1 - tp) * tdf * ufl.grad(ce) / c_safe)
+        N_e = -De * ufl.grad(ce) + tp * i_e / F
+
+        # particle surface ("+" electrolyte, "-" particle)
+        sp = ufl.min_value(ufl.max_value(s("-"), 1e-9), 1.0 - 1e-9)
+        cep = ufl.max_value(ce("+"), 1e-3 * c0)
+        j0 = pos.exchange_current_coefficient * ufl.sqrt(cep) * cmax * ufl.sqrt(sp * (1.0 - sp))
+        alpha = pos.charge_transfer_coefficient
+        eta = phis("-") - phie("+") - evaluate(pos.ocp, sp, ops)
+        j = j0 * (ufl.exp((1 - alpha) * f_T * eta) - ufl.exp(-alpha * f_T * eta))
+        self.j = j
+
+        # lithium foil at the top
+        j0_li = cp.exchange_current_coefficient * cp.lithium_concentration_mol_m3 ** 0.7 * c_safe ** 0.3
+        a_li = cp.charge_transfer_coefficient
+        I_li = j0_li * (ufl.exp((1 - a_li) * f_T * (-phie)) - ufl.exp(-a_li * f_T * (-phie)))
+        self.I_li = I_li
+
+        R_ce = (F * (ce - ce_n) / dt * v * dxv(E) + F * eps_sep * (ce - ce_n) / dt * v * dxv(S)
+                - F * ufl.inner(N_e, ufl.grad(v)) * dx(E) - F * B_sep * ufl.inner(N_e, ufl.grad(v)) * dx(S)
+                - j * v("+") * dS(IFC) - I_li * v * ds(TOP))
+        R_phie = (-ufl.inner(i_e, ufl.grad(w)) * dx(E) - B_sep * ufl.inner(i_e, ufl.grad(w)) * dx(S)
+                  - j * w("+") * dS(IFC) - I_li * w * ds(TOP))
+        R_s = (F * cmax * (s - s_n) / dt * q * dxv(P)
+               + F * pos.diffusivity_m2_s * cmax * ufl.inner(ufl.grad(s), ufl.grad(q)) * dx(P)
+               + j * q("-") * dS(IFC))
+        sigma = pos.electronic_conductivity_S_m
+        R_phis = (sigma * ufl.inner(ufl.grad(phis), ufl.grad(r)) * dx(P) + j * r("-") * dS(IFC)
+                  + self.I_cc * r * ds(CC))
+        self.residual = ufl.extract_blocks(R_ce + R_phie + R_s + R_phis)
+
+        st = self.settings
+        opts = {"snes_type": "newtonls", "snes_linesearch_type": "basic", "snes_divergence_tolerance": -1,
+                "snes_rtol": st.newton_rtol, "snes_atol": 1e-300, "snes_stol": 0.0,
+                "snes_max_it": st.newton_max_it, "snes_error_if_not_converged": False}
+        if st.jacobian_lag > 1:
+            opts.update({"snes_lag_jacobian": st.jacobian_lag, "snes_lag_jacobian_persists": True,
+                         "snes_max_it": max(st.newton_max_it, 4 * st.jacobian_lag)})
+        if st.linear == "mumps":
+            opts.update({"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"})
+        elif st.linear == "gmres-asm":
+            opts.update({"ksp_type": "gmres", "ksp_rtol": 1e-10, "ksp_max_it": 500, "pc_type": "asm",
+                         "sub_pc_type": "ilu", "sub_pc_factor_levels": 1})
+        else:
+            raise ValueError(f"unknown linear solver {st.linear!r}")
+        self._prefix = f"{prefix}_{id(self)}_"
+        self.problem = fem.petsc.NonlinearProblem(self.residual, self.u, petsc_options_prefix=self._prefix,
+                                                  petsc_options=opts, kind="mpi",
+                                                  entity_maps=self.ph.entity_maps)
+        sizes = [f.function_space.dofmap.index_map.size_local for f in self.u]
+        offsets = np.cumsum([0] + sizes)
+        limits = (0.2 * c0, 0.05, 0.05, 0.05)     # c_e (mol/m3), phi_e (V), s, phi_s (V)
+
+        def damp(x, y, *args) -> None:
+            """Scale the Newton update so that no unknown moves more than its trust limit."""
+            a = y.getArray()
+            ratio = max(np.abs(a[offsets[i]:offsets[i + 1]]).max(initial=0.0) / limits[i] for i in range(4))
+            ratio = self.comm.allreduce(ratio, op=MPI.MAX)
+            if ratio > 1.0:
+                a /= ratio
+
+        self.problem.solver.setLineSearchPreCheck(damp)
+        em = self.ph.entity_maps
+        self._f = {
+            "voltage": fem.form(phis * ds(CC), entity_maps=em),
+            "foil": fem.form(I_li * ds(TOP), entity_maps=em),
+            "reaction": fem.form(j * dS(IFC), entity_maps=em),
+            "li_e": fem.form(ce * dx(E) + eps_sep * ce * dx(S), entity_maps=em),
+            "li_s": fem.form(cmax * s * dx(P), entity_maps=em),
+            "vol_s": fem.form(self.one * dx(P), entity_maps=em),
+            "area": fem.form(self.one * dS(IFC), entity_maps=em),
+        }
+        # nodal integrals for depth profiles (binned by dof depth)
+        ve, vs, vr = ufl.TestFunction(self.Ve), ufl.TestFunction(self.Vs), ufl.TestFunction(self.Vphis)
+        self._vec = {
+            "ce": fem.form(ce * ve * dx(E) + eps_sep * ce * ve * dx(S), entity_maps=em),
+            "ve": fem.form(ve * dx(E) + eps_sep * ve * dx(S), entity_maps=em),
+            "s": fem.form(s * vs * dx(P), entity_maps=em),
+            "vs": fem.form(vs * dx(P), entity_maps=em),
+            "j": fem.form(j * vr("-") * dS(IFC), entity_maps=em),
+        }
+
+    # ---- state ------------------------------------------------------------------------------
+    def set_rest_state(self, sto: float) -> None:
+        """Uniform electrolyte at c_e0, particles at stoichiometry ``sto``, at equilibrium."""
+        U0 = float(evaluate(self.p.positive.ocp, np.array(sto)))
+        for f, val in zip(self.u, (self.c0, 0.0, sto, U0)):
+            f.x.array[:] = val
+        self.commit()
+
+    def commit(self) -> None:
+        """Accept the current state as the old time level."""
+        for f, fn in zip(self.u, self.u_n):
+            fn.x.array[:] = f.x.array
+
+    def state(self) -> list[np.ndarray]:
+        return [f.x.array.copy() for f in self.u]
+
+    def restore(self, saved: list[np.ndarray]) -> None:
+        for f, a in zip(self.u, saved):
+            f.x.array[:] = a
+
+    def solve(self, dt: float, current_A_m2: float) -> tuple[bool, int]:
+        """One implicit-Euler step from the old level; returns (converged, Newton iterations)."""
+        self.dt.value = dt
+        self.I_cc.value = current_A_m2 * self.box_area_m2 / self.contact_area_m2
+        snes = self.problem.solver
+        ref = max(abs(current_A_m2), 1.0) * self.box_area_m2
+        snes.setTolerances(atol=self.settings.newton_atol_rel * ref)
+        try:
+            self.problem.solve()
+        except Exception:  # PETSc error from NaN/Inf in assembly
+            return False, 0
+        ok = snes.getConvergedReason() > 0 and all(np.all(np.isfinite(f.x.array)) for f in self.u)
+        return ok, snes.getIterationNumber()
+
+    # ---- scalars (per m2 of current collector) ---------------------------------------------------
+    def _scalar(self, key: str) -> float:
+        return self.comm.allreduce(fem.assemble_scalar(self._f[key]), op=MPI.SUM)
+
+    def voltage(self) -> float:
+        """Mean phi_s over the particle contacts with the current collector (phi_Li = 0), V."""
+        return self._scalar("voltage") / self.contact_area_m2
+
+    def foil_current(self) -> float:
+        """Current density through the lithium foil (discharge > 0), A/m2 of current collector."""
+        return self._scalar("foil") / self.box_area_m2
+
+    def reaction_current(self) -> float:
+        """Total reaction current on the particle surfaces (anodic > 0), A/m2 of current collector."""
+        return self._scalar("reaction") / self.box_area_m2
+
+    def lithium(self) -> tuple[float, float]:
+        """Lithium in the electrolyte and in the particles, mol/m2 of current collector."""
+        return self._scalar("li_e") / self.box_area_m2, self._scalar("li_s") / self.box_area_m2
+
+    def particle_volume_m3_m2(self) -> float:
+        return self._scalar("vol_s") / self.box_area_m2
+
+    def surface_area_m2_m2(self) -> float:
+        return self._scalar("area") / self.box_area_m2
+
+    def mean_stoichiometry(self) -> float:
+        return self._scalar("li_s") / (self.p.positive.max_concentration_mol_m3 * self._scalar("vol_s"))
+
+    # ---- depth profiles ---------------------------------------------------------------------------
+    def _binned(self, key: str, V: "fem.FunctionSpace", edges_m: np.ndarray) -> np.ndarray:
+        b = fem.assemble_vector(self._vec[key])
+        b.scatter_reverse(__import__("dolfinx").la.InsertMode.add)
+        n = V.dofmap.index_map.size_local
+        z = V.tabulate_dof_coordinates()[:n, self.ph.gdim - 1]
+        idx = np.clip(np.searchsorted(edges_m, z, side="right") - 1, 0, len(edges_m) - 2)
+        loc = np.bincount(idx, weights=b.array[:n], minlength=len(edges_m) - 1)
+        return self.comm.allreduce(loc, op=MPI.SUM)
+
+    def profiles(self, edges_m: np.ndarray) -> dict[str, np.ndarray]:
+        """Depth-binned profiles (bins ``edges_m`` of z from the current collector).
+
+        c_e : mean electrolyte concentration in the bin (mol/m3, NaN where no electrolyte)
+        stoichiometry : mean particle stoichiometry (NaN where no particle)
+        reaction : reaction current per electrode volume (anodic > 0), A/m3
+        """
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ce = self._binned("ce", self.Ve, edges_m) / self._binned("ve", self.Ve, edges_m)
+            st = self._binned("s", self.Vs, edges_m) / self._binned("vs", self.Vs, edges_m)
+        rx = self._binned("j", self.Vphis, edges_m) / (np.diff(edges_m) * self.box_area_m2)
+        return {"c_e": ce, "stoichiometry": st, "reaction": rx}

@@ -1,0 +1,143 @@
+"""Parameter files, electrode layers and protocols: bad input names the field, before any work."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from layerlab.electrochem.cell import CathodeSpec, HalfCell, LayerSpec, load_tortuosity
+from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, stoichiometry_at_ocp
+from layerlab.electrochem.parameters import (CROSSCHECK_SET, DEFAULT_SET, load_parameters,
+                                             parameters_from_dict)
+from layerlab.electrochem.protocols import RateTest, cc
+from layerlab.errors import InputError
+
+
+def _raw(path=DEFAULT_SET) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def _cell(**layer) -> HalfCell:
+    kw = dict(name="L", thickness_m=80e-6, porosity=0.4, active_fraction={"L": 0.55}, inactive_fraction=0.05)
+    kw.update(layer)
+    return HalfCell(load_parameters(), CathodeSpec((LayerSpec(**kw),), {"L": 5.65e-6}))
+
+
+def test_parameter_sets_load_and_every_value_has_a_source() -> None:
+    for path in (DEFAULT_SET, CROSSCHECK_SET):
+        ps = load_parameters(path)
+        assert ps.positive.max_concentration_mol_m3 > 0
+    raw = _raw()
+    del raw["positive"]["diffusivity_m2_s"]["source"]
+    with pytest.raises(InputError) as err:
+        parameters_from_dict(raw)
+    assert err.value.field == "parameters.positive.diffusivity_m2_s.source"
+
+
+@pytest.mark.parametrize("section", ["positive", "electrolyte", "counter", "separator"])
+def test_unknown_parameter_key_is_named(section: str) -> None:
+    raw = _raw()
+    raw[section]["bogus_key"] = {"value": 1.0, "source": "x"}
+    with pytest.raises(InputError) as err:
+        parameters_from_dict(raw)
+    assert err.value.field == f"parameters.{section}.bogus_key"
+    with pytest.raises(InputError, match="parameters.positive.bogus"):
+        load_parameters().replace("positive", bogus=1.0)
+
+
+def test_parameter_overrides_are_checked() -> None:
+    ps = load_parameters().with_overrides({"positive": {"electronic_conductivity_S_m": 0.003}})
+    assert ps.positive.electronic_conductivity_S_m == 0.003
+    with pytest.raises(InputError, match="parameters.positive.no_such_key"):
+        load_parameters().with_overrides({"positive": {"no_such_key": 1.0}})
+    with pytest.raises(InputError, match="electrochem.parameter_overrides.anode"):
+        load_parameters().with_overrides({"anode": {"x": 1.0}})
+    with pytest.raises(InputError, match="parameters.separator.thickness_m"):
+        load_parameters().with_overrides({"separator": {"thickness_m": -1e-6}})
+
+
+def test_negative_separator_thickness_is_rejected() -> None:
+    raw = _raw()
+    raw["separator"]["thickness_m"]["value"] = -25e-6
+    with pytest.raises(InputError) as err:
+        parameters_from_dict(raw)
+    assert err.value.field == "parameters.separator.thickness_m"
+
+
+def test_layer_checks() -> None:
+    with pytest.raises(InputError) as err:
+        _cell(porosity=0.5, active_fraction={"L": 0.5}, inactive_fraction=0.05)
+    assert err.value.field == "cathode.layers.L.porosity" and "> 1" in err.value.problem
+    with pytest.raises(InputError) as err:
+        _cell(thickness_m=-1e-6)
+    assert err.value.field == "cathode.layers.L.thickness_m"
+    with pytest.raises(InputError, match="tortuosity"):
+        _cell(tortuosity=0.5)
+
+
+def test_protocol_checks() -> None:
+    cell = _cell()
+    RateTest().validate(cell)
+    with pytest.raises(InputError) as err:
+        RateTest(c_rates=(0.1, 0.0)).validate(cell)
+    assert err.value.field == "electrochem.protocol.c_rates[1]"
+    with pytest.raises(InputError) as err:
+        cc(cell, 0.0)
+    assert err.value.field == "electrochem.protocol.c_rate"
+    u_min, u_max = ocp_range_V(cell.params.positive.ocp)
+    with pytest.raises(InputError) as err:
+        RateTest(v_max_V=u_max + 0.1).validate(cell)
+    assert err.value.field == "electrochem.protocol.v_max_V"
+    with pytest.raises(InputError) as err:
+        RateTest(v_min_V=4.5, v_max_V=4.3).validate(cell)
+    assert err.value.field == "electrochem.protocol.v_min_V"
+
+
+def test_material_functions_match_pybamm() -> None:
+    pybamm = pytest.importorskip("pybamm")
+    from pybamm.input.parameters.lithium_ion import Chen2020
+    ps = load_parameters(CROSSCHECK_SET)
+    c = np.array([100.0, 500.0, 1000.0, 1800.0, 2500.0])
+    assert np.allclose(evaluate(ps.electrolyte.conductivity, c),
+                       Chen2020.electrolyte_conductivity_Nyman2008(c, 298.15), rtol=1e-12)
+    assert np.allclose(evaluate(ps.electrolyte.diffusivity, c),
+                       Chen2020.electrolyte_diffusivity_Nyman2008(c, 298.15), rtol=1e-12)
+    s = np.linspace(0.2, 1.0, 9)
+    assert np.allclose(evaluate(ps.positive.ocp, s), Chen2020.nmc_LGM50_ocp_Chen2020(s), rtol=1e-12)
+    s43 = stoichiometry_at_ocp(ps.positive.ocp, 4.3)
+    assert abs(float(evaluate(ps.positive.ocp, np.array(s43))) - 4.3) < 1e-3
+
+
+def test_tortuosity_from_dict_and_netcdf(tmp_path) -> None:
+    xr = pytest.importorskip("xarray")
+    assert load_tortuosity({"L": 1.8, "S": 2.0}) == {"L": 1.8, "S": 2.0}
+    path = tmp_path / "tau.nc"
+    xr.Dataset({"tortuosity": ("layer", [1.85, 2.02])}, coords={"layer": ["L", "S"]}).to_netcdf(
+        path, engine="h5netcdf")
+    assert load_tortuosity(path) == pytest.approx({"L": 1.85, "S": 2.02})
+    with pytest.raises(InputError, match="electrochem.tortuosity.L"):
+        load_tortuosity({"L": 0.9})
+    with pytest.raises(InputError, match="electrochem.tortuosity"):
+        load_tortuosity(tmp_path / "missing.nc")
+
+
+def test_cli_bad_input_writes_nothing(tmp_path) -> None:
+    from layerlab.cli import main
+    cfg = yaml.safe_load(open("config/config.yaml"))
+    out = tmp_path / "run.nc"
+    for change, field in ((lambda c: c["electrochem"].setdefault("protocol", {}).update(c_rates=[0.1, 0.0]),
+                           "c_rates"),
+                          (lambda c: c["electrochem"].setdefault("protocol", {}).update(v_max_V=5.0), "v_max_V"),
+                          (lambda c: c["electrochem"].update(tortuosity={"L": 0.5}), "tortuosity")):
+        bad = copy.deepcopy(cfg)
+        change(bad)
+        path = tmp_path / "cfg.yaml"
+        path.write_text(yaml.safe_dump(bad))
+        rc = main(["dfn", "--config", str(path), "--case", "L-Dry-S_load22_por0.55_ls0.5", "--out", str(out)])
+        assert rc == 2, field
+        assert not out.exists()
+    rc = main(["dfn", "--config", "config/config.yaml", "--case", "L-Dry-S_load22_por1.5_ls0.5", "--out", str(out)])
+    assert rc == 2 and not out.exists()

@@ -112,5 +112,7 @@ def write_netcdf(ds: "xarray.Dataset", path: str | os.PathLike,  # noqa: F821
             raise ValueError(f"variable {name!r} lacks CF attributes {missing}")
     ds = ds.copy()
     ds.attrs = {**ds.attrs, **provenance(config, **extra)}
+    encoding = {name: {"zlib": True, "complevel": 4} for name, var in ds.data_vars.items()
+                if var.dtype.kind in "fiu" and var.ndim > 0}
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)

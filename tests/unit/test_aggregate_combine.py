@@ -50,3 +50,24 @@ def test_seed_dimension_supports_mean(tmp_path) -> None:
     mean = ds["discharge_capacity"].mean("seed").sel(c_rate=0.1).squeeze()
     assert float(mean) == pytest.approx(93.0)
     assert ds.attrs["missing_runs"] == ""
+
+
+def test_step_profiles_sample_each_step_on_common_grids() -> None:
+    """A synthetic rate-test record: c_e(t, x) = 1000 + t * x; the reduction samples it exactly."""
+    from layerlab.aggregate.reducers import DEPTH_GRID_M, step_profiles
+
+    t = np.linspace(0.0, 30.0, 31)
+    seg = np.repeat([0, 1, 2], [11, 10, 10])
+    depth = np.linspace(0.0, 100e-6, 9)
+    ce = 1000.0 + t[:, None] * depth[None, :] * 1e6
+    ds = xr.Dataset({"electrolyte_concentration": (("time", "depth"), ce, {"units": "mol m-3", "long_name": "c"}),
+                     "electrolyte_potential": (("time", "depth"), 0 * ce, {"units": "V", "long_name": "p"}),
+                     "segment": ("time", seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"})},
+                    coords={"time": t, "depth": depth})
+    out = step_profiles(ds)
+    end = out["electrolyte_concentration"].sel(process="discharge", c_rate=1.0, time=1.0)
+    inside = DEPTH_GRID_M <= 100e-6
+    np.testing.assert_allclose(end.values[inside], 1000.0 + 30.0 * DEPTH_GRID_M[inside] * 1e6)
+    assert np.isnan(end.values[~inside]).all()
+    start = out["electrolyte_concentration"].sel(process="charge", c_rate=1.0, time=0.0)
+    np.testing.assert_allclose(start.values[inside], 1000.0)

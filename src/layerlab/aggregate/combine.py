@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import xarray as xr
@@ -49,7 +49,8 @@ def _expand(ds: xr.Dataset, case: Case, with_seed: bool) -> xr.Dataset:
 
 
 def combine_runs(run_dir: str | Path, case_names: Sequence[str], variables: Iterable[str] | None = None,
-                 with_seed: bool | None = None) -> xr.Dataset:
+                 with_seed: bool | None = None,
+                 reduce: Callable[[xr.Dataset], xr.Dataset] | None = None) -> xr.Dataset:
     """Combine the per-run files of ``case_names`` found in ``run_dir`` by their case coordinates.
 
     Parameters
@@ -58,6 +59,7 @@ def combine_runs(run_dir: str | Path, case_names: Sequence[str], variables: Iter
     case_names : every case the campaign asked for (a missing file is listed, not dropped)
     variables : the data variables to keep (all when None)
     with_seed : add a ``seed`` dimension (default: when any case name has a seed)
+    reduce : applied to each run before selecting ``variables`` (e.g. onto common grids)
 
     Returns
     -------
@@ -78,6 +80,8 @@ def combine_runs(run_dir: str | Path, case_names: Sequence[str], variables: Iter
             continue
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             ds = ds.load()
+        if reduce is not None:
+            ds = reduce(ds)
         if variables is not None:
             ds = ds[[v for v in variables if v in ds]]
         ds.attrs = {}

@@ -23,7 +23,8 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     cases = dataset_cases(config, args.dataset)
     spec = DATASETS[args.dataset]
-    ds = combine_runs(run_dir(config, args.dataset), cases, spec.variables, with_seed=spec.seeded)
+    ds = combine_runs(run_dir(config, args.dataset), cases, spec.variables, with_seed=spec.seeded,
+                      reduce=spec.reduce)
     write_netcdf(ds, args.out, config, dataset=args.dataset)
     logging.getLogger("layerlab.aggregate").info(
         "%s: %d of %d runs combined -> %s", args.dataset, ds.attrs["runs_found"], len(cases), args.out)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+import xarray as xr
+
+from layerlab.aggregate.reducers import step_profiles
 from layerlab.cases import cases_of
 from layerlab.errors import InputError
 
@@ -20,12 +23,14 @@ class DatasetSpec:
     section : config section whose ``sweeps`` list the cases
     seeded : whether the cases carry packing seeds (geometry-based stages)
     variables : data variables kept (None: all)
+    reduce : per-run reduction applied before combining (e.g. onto common time/depth grids)
     """
 
     stage: str
     section: str
     seeded: bool
     variables: tuple[str, ...] | None = None
+    reduce: Callable[[xr.Dataset], xr.Dataset] | None = None
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -35,7 +40,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "transport": DatasetSpec("transport", "transport", True),
     "rate_capability": DatasetSpec("dfn", "electrochem", False, ("discharge_capacity",)),
     "profiles": DatasetSpec("dfn", "electrochem", False,
-                            ("electrolyte_concentration", "electrolyte_potential")),
+                            ("electrolyte_concentration", "electrolyte_potential"), step_profiles),
 }
 
 

@@ -69,25 +69,29 @@ def fig5f(ds: Datasets, targets: Mapping) -> plt.Figure:
 
 
 def fig6(ds: Datasets, targets: Mapping) -> plt.Figure:
+    """Electrolyte concentration through the thickness at the end of the 1C charge and discharge."""
     prof = ds.get("profiles")
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
-    missing = []
-    for arch in DRIED:
-        da = None if prof is None or "electrolyte_concentration" not in prof else _select(
-            prof["electrolyte_concentration"], architecture=arch, loading=29.6, porosity=0.55, ls_ratio=0.5)
-        if da is None or da.isnull().all():
-            missing.append(arch)
-            continue
-        da = da.squeeze(drop=True)
-        last = da.isel(time=-1) if "time" in da.dims else da
-        ax.plot(last["depth"] * 1e6, last.values, label=arch)
-    ax.set_xlabel("depth from the current collector (um)")
-    ax.set_ylabel("electrolyte Li$^+$ concentration (mol m$^{-3}$)")
-    ax.set_title("Fig. 6: end of discharge (paper: L-Dry-S most uniform)", fontsize=10)
-    ax.grid(alpha=0.3)
-    _note(ax, missing)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.8), sharey=True)
+    for ax, process in zip(axes, ("charge", "discharge")):
+        missing = []
+        for arch in DRIED:
+            da = None if prof is None or "electrolyte_concentration" not in prof else _select(
+                prof["electrolyte_concentration"], architecture=arch, loading=29.6, porosity=0.55,
+                ls_ratio=0.5, process=process, c_rate=1.0)
+            if da is None or da.isnull().all():
+                missing.append(arch)
+                continue
+            end_state = da.squeeze(drop=True).isel(time=-1)
+            ax.plot(end_state["depth"] * 1e6, end_state.values, label=arch)
+        ax.set_xlabel("depth from the current collector (um)")
+        ax.set_title("end of the 1C discharge" if process == "discharge"
+                     else "end of the CC charge before the 1C discharge", fontsize=10)
+        ax.grid(alpha=0.3)
+        _note(ax, missing)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel("electrolyte Li$^+$ concentration (mol m$^{-3}$)")
+    fig.suptitle("Fig. 6: 29.6 mg/cm$^2$, 55 % (paper: L-Dry-S most uniform)", fontsize=10)
     return fig
 
 

@@ -1,0 +1,59 @@
+"""Per-run reductions applied before combining runs whose time grids differ.
+
+A DFN run records states on its own adaptive time grid; combining such runs directly would give an
+outer join of every time stamp.  :func:`step_profiles` samples each charge and discharge step at a
+fixed number of fractions of the step's duration and on a common depth grid.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import xarray as xr
+
+DEPTH_GRID_M = np.linspace(0.0, 250e-6, 101)   # common depth grid (2.5 um); NaN beyond a run's domain
+TIME_FRACTIONS = np.linspace(0.0, 1.0, 11)
+_STEP_RE = re.compile(r"^(discharge|charge_before)_([0-9.]+)C$")
+
+
+def step_profiles(ds: xr.Dataset, variables: tuple[str, ...] = ("electrolyte_concentration",
+                                                                 "electrolyte_potential")) -> xr.Dataset:
+    """Profiles over ``depth`` during each charge and discharge step of a rate test.
+
+    Returns variables with dims (``process``, ``c_rate``, ``time``, ``depth``), ``time`` being the
+    fraction of the step's duration (0 = start, 1 = end).
+    """
+    labels = str(ds["segment"].attrs["flag_meanings"]).split()
+    steps = {}
+    for index, label in enumerate(labels):
+        m = _STEP_RE.match(label)
+        if m:
+            process = "discharge" if m[1] == "discharge" else "charge"
+            steps[(process, float(m[2]))] = index
+    c_rates = sorted({c for _, c in steps})
+    processes = ["charge", "discharge"]
+    out = {}
+    for var in variables:
+        data = np.full((2, len(c_rates), TIME_FRACTIONS.size, DEPTH_GRID_M.size), np.nan)
+        for (process, c_rate), index in steps.items():
+            mask = ds["segment"].values == index
+            if mask.sum() < 2:
+                continue
+            t = ds["time"].values[mask]
+            values = ds[var].values[mask]                      # (time, depth)
+            times = t[0] + TIME_FRACTIONS * (t[-1] - t[0])
+            at_t = np.array([[np.interp(tt, t, values[:, j]) for j in range(values.shape[1])]
+                             for tt in times])                # (fraction, depth)
+            depth = ds["depth"].values
+            inside = DEPTH_GRID_M <= depth[-1] * (1 + 1e-12)
+            for k, row in enumerate(at_t):
+                data[processes.index(process), c_rates.index(c_rate), k, inside] = np.interp(
+                    DEPTH_GRID_M[inside], depth, row)
+        out[var] = (("process", "c_rate", "time", "depth"), data, dict(ds[var].attrs))
+    return xr.Dataset(out, coords={
+        "process": ("process", processes, {"long_name": "protocol step", "units": "1"}),
+        "c_rate": ("c_rate", c_rates, {"long_name": "C-rate of the step", "units": "h-1"}),
+        "time": ("time", TIME_FRACTIONS, {"long_name": "time as a fraction of the step duration", "units": "1"}),
+        "depth": ("depth", DEPTH_GRID_M, {"long_name": "depth from the current collector", "units": "m"}),
+    })

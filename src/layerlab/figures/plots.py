@@ -70,7 +70,7 @@ def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[
         if da is None or da.isnull().all() or x_dim not in da.dims:
             missing.append(label)
             continue
-        da = da.squeeze(drop=True)
+        da = da.squeeze([d for d in da.dims if d != x_dim and da.sizes[d] == 1], drop=True)
         ax.plot(da[x_dim], da.values, "-s", color=ARCH_COLORS.get(sel.get("architecture", ""), None),
                 label=f"{label} (model)")
     first = True

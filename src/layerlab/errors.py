@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 
 class InputError(ValueError):
     """Bad user input, detected before any work is done.
@@ -38,3 +40,18 @@ def require_in_range(value: float, field: str, low: float, high: float,
         lb = "(" if low_open else "["
         rb = ")" if high_open else "]"
         raise InputError(field, f"got {value!r}", f"{lb}{low}, {high}{rb}")
+
+
+def options_from_mapping(cls: type, section: "Mapping[str, Any] | None", field: str) -> Any:
+    """Build the options dataclass ``cls`` from a config mapping; unknown keys raise InputError.
+
+    ``field`` is the dotted config path of the section (e.g. ``geometry.packing2d``); an unknown
+    key ``k`` is reported as ``<field>.<k>`` with the known keys as what is allowed.
+    """
+    import dataclasses
+
+    section = dict(section or {})
+    known = sorted(f.name for f in dataclasses.fields(cls))
+    for key in sorted(section):
+        require(key in known, f"{field}.{key}", "unknown option", ", ".join(known))
+    return cls(**section)

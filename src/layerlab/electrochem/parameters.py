@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from layerlab.errors import InputError, require
+from layerlab.errors import require
 
 PARAMETER_DIR = Path(__file__).resolve().parents[3] / "config" / "parameters"
 DEFAULT_SET = PARAMETER_DIR / "dfn_nmc83.yaml"

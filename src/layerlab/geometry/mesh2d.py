@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from layerlab.errors import InputError, require, require_in_range
+from layerlab.errors import InputError, options_from_mapping, require, require_in_range
 from layerlab.geometry import tags
 from layerlab.io import atomic_path, write_json_atomic
 from layerlab.units import M_TO_UM, UM_TO_M
@@ -69,11 +69,7 @@ class Mesh2DOptions:
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> "Mesh2DOptions":
         """Options from ``config["geometry"]["mesh2d"]``; unknown keys raise InputError."""
-        section = dict(section or {})
-        known = [f.name for f in dataclasses.fields(cls)]
-        for key in section:
-            require(key in known, f"{FIELD}.{key}", "unknown option", ", ".join(known))
-        return cls(**section)
+        return options_from_mapping(cls, section, FIELD)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from layerlab.errors import require
+from layerlab.errors import options_from_mapping, require
 from layerlab.geometry import tags
 
 log = logging.getLogger("layerlab.geometry")
@@ -71,11 +71,7 @@ class Mesh3DOptions:
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "Mesh3DOptions":
         """Options from the full config (``config["geometry"]["mesh3d"]``) or ``{}``."""
-        section = dict(((config or {}).get("geometry") or {}).get("mesh3d") or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in sorted(section):
-            require(key in known, f"{FIELD}.{key}", "unknown option", ", ".join(sorted(known)))
-        return cls(**section)
+        return options_from_mapping(cls, ((config or {}).get("geometry") or {}).get("mesh3d"), FIELD)
 
 
 def sphere_images(packing: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:

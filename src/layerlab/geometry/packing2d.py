@@ -33,7 +33,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from layerlab.design import ElectrodeDesign, Layer
-from layerlab.errors import InputError, require, require_in_range
+from layerlab.errors import InputError, options_from_mapping, require, require_in_range
 from layerlab.units import M_TO_UM, UM_TO_M
 
 log = logging.getLogger("layerlab.geometry")
@@ -96,11 +96,7 @@ class Packing2DOptions:
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> "Packing2DOptions":
         """Options from ``config["geometry"]["packing2d"]``; unknown keys raise InputError."""
-        section = dict(section or {})
-        known = [f.name for f in dataclasses.fields(cls)]
-        for key in section:
-            require(key in known, f"{FIELD}.{key}", "unknown option", ", ".join(known))
-        return cls(**section)
+        return options_from_mapping(cls, section, FIELD)
 
 
 class PackingError(InputError):

@@ -42,7 +42,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import qmc
 
 from layerlab.design import ElectrodeDesign
-from layerlab.errors import InputError, require, require_in_range
+from layerlab.errors import InputError, options_from_mapping, require, require_in_range
 from layerlab.units import M_TO_UM, UM_TO_M
 
 log = logging.getLogger("layerlab.geometry")
@@ -117,11 +117,7 @@ class Packing3DOptions:
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "Packing3DOptions":
         """Options from the full config (``config["geometry"]["packing3d"]``) or ``{}``."""
-        section = dict(((config or {}).get("geometry") or {}).get("packing3d") or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in sorted(section):
-            require(key in known, f"{FIELD}.{key}", "unknown option", ", ".join(sorted(known)))
-        return cls(**section)
+        return options_from_mapping(cls, ((config or {}).get("geometry") or {}).get("packing3d"), FIELD)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 import yaml
 
@@ -60,6 +61,7 @@ class Slice:
     check: Callable[[Path], None]
     workdir: Path | None = None
     failing_rules: tuple[str, ...] = ()
+    config_overrides: dict | None = None
 
 
 def check_smoke(results: Path) -> None:
@@ -86,10 +88,41 @@ def check_smoke(results: Path) -> None:
 
 
 def campaign_slice(name: str, targets: Callable[[Path], list[str]],
-                   check: Callable[[Path], None]) -> Slice:
-    """A slice of the real campaign (repo Snakefile, run from the repo root, results in tmp)."""
+                   check: Callable[[Path], None], config_overrides: dict | None = None) -> Slice:
+    """A slice of the real campaign (repo Snakefile, run from the repo root, results in tmp).
+
+    ``config_overrides`` replace top-level sections of config/config.yaml (a small slice).
+    """
     return Slice(name=name, snakefile=REPO / "Snakefile", targets=targets, check=check,
-                 workdir=REPO)
+                 workdir=REPO, config_overrides=config_overrides)
+
+
+SLICE_SWEEP = {"architecture": ["Mix"], "loading_mg_cm2": [6.0], "porosity": [0.55], "ls_ratio": [0.5]}
+CAMPAIGN_SLICE_CONFIG = {
+    "sweeps": {"slurm_slice": SLICE_SWEEP},
+    "geometry": {"sweeps2d": [], "sweeps3d": ["slurm_slice"], "seeds": [0],
+                 "packing3d": {"lateral_um": 16.0}},
+    "wetting": {"sweeps": []},
+    "transport": {"sweeps": ["slurm_slice"], "voxel_size_um": 1.0, "directions": ["z"]},
+    "electrochem": {"sweeps": ["slurm_slice"], "protocol": {"c_rates": [1.0]},
+                    "discretisation": {"cells_separator": 4, "cells_cathode": 6, "radial_volumes": 4}},
+}
+
+
+def check_campaign(results: Path) -> None:
+    """The 2-rank transport job and the DFN job gave physical datasets."""
+    import xarray as xr
+
+    tr = xr.open_dataset(results / "datasets" / "transport.nc", engine="h5netcdf")
+    tau = tr["tortuosity_factor_electrode"].sel(direction="z").values
+    eps = tr["porosity"].values if "porosity" in tr else None
+    assert np.isfinite(tau).all() and (tau >= 1.0).all(), tau
+    if eps is not None:
+        assert np.nanmax(eps) < 0.7
+    rate = xr.open_dataset(results / "datasets" / "rate_capability.nc", engine="h5netcdf")
+    cap = rate["discharge_capacity"].values
+    assert np.isfinite(cap).all() and (cap > 100).all() and (cap < 280).all(), cap
+    assert rate.attrs["missing_runs"] == "" and tr.attrs["missing_runs"] == ""
 
 
 # To run part of the campaign, append e.g.
@@ -103,6 +136,9 @@ SLICES = [
         check=check_smoke,
         failing_rules=("fails",),
     ),
+    campaign_slice("campaign", lambda r: [str(r / "datasets" / "transport.nc"),
+                                          str(r / "datasets" / "rate_capability.nc")],
+                   check_campaign, CAMPAIGN_SLICE_CONFIG),
 ]
 
 
@@ -131,9 +167,13 @@ def slurm_cluster():
         cluster.stop()
 
 
-def campaign_config(tmp: Path) -> Path:
-    """config/config.yaml with its results in ``tmp`` and absolute parameter paths."""
+def campaign_config(tmp: Path, overrides: dict | None = None) -> Path:
+    """config/config.yaml with its results in ``tmp``, absolute parameter paths and ``overrides``."""
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for key, value in (overrides or {}).items():
+        cfg[key] = {**cfg[key], **value} if isinstance(cfg.get(key), dict) and key != "sweeps" else value
+    if overrides and "sweeps" in overrides:
+        cfg["sweeps"] = {**cfg["sweeps"], **overrides["sweeps"]}
     cfg["results_dir"] = str(tmp / "results")
     if not Path(cfg["materials"]).is_absolute():
         cfg["materials"] = str(REPO / cfg["materials"])
@@ -147,7 +187,7 @@ def run_snakemake(cluster: LocalSlurmCluster, sl: Slice, tmp: Path, timeout_s: f
 
     Returns the finished process and its wall time in seconds.
     """
-    config = campaign_config(tmp)
+    config = campaign_config(tmp, sl.config_overrides)
     workdir = sl.workdir or tmp
     env = cluster.env()
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"

@@ -38,3 +38,12 @@ def test_ordering_row_detects_violation() -> None:
     row = ordering_row("x", "q", "c", {"a": 1.0, "b": 2.0}, ["a", "b"])
     assert row.holds == "no"
     assert ordering_row("x", "q", "c", {"a": 1.0, "b": 2.0}, ["a", "b"], descending=False).holds == "yes"
+
+
+def test_near_equal_values_are_a_tie_not_an_ordering() -> None:
+    from layerlab.aggregate.comparison import best_row
+
+    row = ordering_row("x", "q", "c", {"a": 181.30, "b": 181.29}, ["a", "b"])
+    assert row.holds == "no" and "tie" in row.note
+    assert best_row("x", "q", "c", {"a": 100.0, "b": 99.99, "c": 50.0}, "a").holds == "no"
+    assert best_row("x", "q", "c", {"a": 100.0, "b": 90.0, "c": 50.0}, "a").holds == "yes"

@@ -21,6 +21,9 @@ from layerlab.config import REPO_ROOT
 
 TARGETS_FILE = REPO_ROOT / "config" / "reference" / "paper_targets.yaml"
 
+TIE_REL = 0.005
+"""Relative difference below which two model values count as equal (the DFN's mesh/step accuracy)."""
+
 # rate-capability blocks of paper_targets.yaml -> (loading mg/cm2, porosity)
 RATE_BLOCKS: dict[str, tuple[str, float, float]] = {
     "fig2f_22mg_uncalendered": ("2f", 22.0, 0.55),
@@ -70,9 +73,15 @@ def ordering_row(figure: str, quantity: str, case: str, values: Mapping[str, flo
     paper = (" > " if descending else " < ").join(expected)
     if any(np.isnan(values.get(k, np.nan)) for k in expected):
         return Row(figure, "ordering", quantity, case, paper, "not run", "not run")
-    model_order = sorted(expected, key=lambda k: values[k], reverse=descending)
     model = "; ".join(f"{k}: {values[k]:.4g}{(' ' + unit) if unit else ''}" for k in expected)
-    return Row(figure, "ordering", quantity, case, paper, model, "yes" if model_order == list(expected) else "no")
+    sign = 1.0 if descending else -1.0
+    gaps = [sign * (values[a] - values[b]) for a, b in zip(expected, expected[1:])]
+    scale = max(abs(values[k]) for k in expected) or 1.0
+    if all(g > TIE_REL * scale for g in gaps):
+        return Row(figure, "ordering", quantity, case, paper, model, "yes")
+    tie = all(g > -TIE_REL * scale for g in gaps)
+    return Row(figure, "ordering", quantity, case, paper, model, "no",
+               f"tie within {TIE_REL:.1%} (the model's resolution)" if tie else "")
 
 
 def best_row(figure: str, quantity: str, case: str, values: Mapping[str, float], best: str,
@@ -81,9 +90,14 @@ def best_row(figure: str, quantity: str, case: str, values: Mapping[str, float],
     paper = f"{best} {'largest' if largest else 'smallest'} of {', '.join(values)}"
     if any(np.isnan(v) for v in values.values()):
         return Row(figure, "ordering", quantity, case, paper, "not run", "not run")
-    pick = max(values, key=values.__getitem__) if largest else min(values, key=values.__getitem__)
     model = "; ".join(f"{k}: {v:.4g}{(' ' + unit) if unit else ''}" for k, v in values.items())
-    return Row(figure, "ordering", quantity, case, paper, model, "yes" if pick == best else "no")
+    others = [v for k, v in values.items() if k != best]
+    sign = 1.0 if largest else -1.0
+    margin = min(sign * (values[best] - v) for v in others)
+    scale = max(abs(v) for v in values.values()) or 1.0
+    holds = margin > TIE_REL * scale
+    note = f"tie within {TIE_REL:.1%} (the model's resolution)" if not holds and margin > -TIE_REL * scale else ""
+    return Row(figure, "ordering", quantity, case, paper, model, "yes" if holds else "no", note)
 
 
 def rate_value_rows(targets: Mapping, rate: xr.Dataset | None) -> list[Row]:

@@ -65,6 +65,17 @@ def test_interface_wider_than_smallest_throat(tmp_path: Path) -> None:
     assert err.value.field == "wetting.interface_width_m"
 
 
+def test_mesh_coarser_than_the_interface_is_refused(tmp_path: Path) -> None:
+    """h_max = 2 um with eps = 0.5 um pinned the front on a real packing: refuse it before any step."""
+    mesh, packing = _geometry(tmp_path)
+    info = json.loads((tmp_path / "mesh2d.json").read_text())
+    (tmp_path / "mesh2d.json").write_text(json.dumps({**info, "h_max_m": 2e-6}))
+    with pytest.raises(InputError) as err:
+        check_inputs({"interface_width_m": 0.5e-6}, mesh, packing)
+    assert err.value.field == "wetting.interface_width_m" and "under-resolved" in str(err.value)
+    check_inputs({"interface_width_m": 1.5e-6}, mesh, packing)     # h_max = 1.33 eps is accepted
+
+
 def test_mesh_without_needed_tags_writes_nothing(tmp_path: Path) -> None:
     mesh, packing = _geometry(tmp_path / "g", groups=False)
     out = tmp_path / "out" / "case.nc"

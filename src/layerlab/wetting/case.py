@@ -46,7 +46,8 @@ def check_inputs(section: Mapping[str, Any], mesh_path: Path, packing_path: Path
             f"got {[yb, yt]}", "0 <= y_bottom < y_top <= domain_height_m")
     meta = _read_json(mesh_path.with_suffix(".json"), "mesh_info", ("min_throat_m",))
     min_throat_m = float(meta["min_throat_m"])
-    check_interface_width(params, min_throat_m)
+    h_max = meta.get("h_max_m")
+    check_interface_width(params, min_throat_m, None if h_max is None else float(h_max))
     for key in ("record_interval_s", "checkpoint_interval_s"):
         v = float(section.get(key, 1.0))
         require(v > 0, f"wetting.{key}", f"got {v!r}", "> 0")

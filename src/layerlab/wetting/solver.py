@@ -2,7 +2,12 @@
 
 One :class:`WettingSolver` owns the forms of :mod:`layerlab.wetting.model`, the boundary conditions
 and a MUMPS LU solver.  The matrix (through ``phi_f`` and ``dt``) is reassembled and refactorised
-every ``params.refactor_every`` steps; between refactorisations only the right-hand side changes.
+every ``params.refactor_every`` steps, and sooner once the phase field has drifted from the frozen
+one by more than ``params.phi_drift_max`` anywhere; between refactorisations only the right-hand
+side changes.  The drift limit matters: the frozen advection ``u . grad(phi_f)`` keeps feeding
+``phi`` where the interface *was*, so a front that moves past its frozen position (a meniscus
+snapping through a throat) overshoots ``|phi| = 1`` and, on real packings, left the allowed band
+after ~0.2 s with a fixed ``K = 10``.
 The step size is changed only at refactorisation points.  A failed step (non-finite values, or the
 phase field leaving ``[-phi_bound, phi_bound]``) is discarded, the step halved and retried; after
 ``max_retries`` consecutive failures :class:`WettingDiverged` is raised (the last checkpoint on
@@ -196,6 +201,12 @@ class WettingSolver:
         best = max(self.comm.allgather(local))
         return f" at ({best[1]:.3g}, {best[2]:.3g}) um"
 
+    def _phi_drift(self) -> float:
+        """``max |phi_n - phi_f|``: how far the state has moved from the matrix's frozen field."""
+        f = self.forms
+        d = np.abs(f.w_old.x.array[self._phi_map] - f.phi_f.x.array)
+        return self._max(float(np.max(d, initial=0.0)))
+
     def _max(self, value: float) -> float:
         return self.comm.allreduce(value, op=MPI.MAX)
 
@@ -205,7 +216,7 @@ class WettingSolver:
         f = self.forms
         retries = 0
         while True:
-            if self._since_factor >= p.refactor_every:
+            if self._since_factor >= p.refactor_every or self._phi_drift() > p.phi_drift_max:
                 self._need_factor = True
             ok, dphi = True, np.inf
             try:

@@ -81,7 +81,7 @@ def write_cylinder_case(folder: str | Path, width_m: float, height_m: float, y_b
         gmsh.finalize()
         dx, dy = width_m / n_cols, (y_top_m - y_bottom_m) / n_rows
         throat = min(dx, dy) - 2 * radius_m
-        (folder / "mesh2d.json").write_text(json.dumps({"min_throat_m": throat}))
+        (folder / "mesh2d.json").write_text(json.dumps({"min_throat_m": throat, "h_max_m": h_m}))
         xs = [(i + 0.5) * dx for i in range(n_cols) for j in range(n_rows)]
         ys = [y_bottom_m + (j + 0.5) * dy for i in range(n_cols) for j in range(n_rows)]
         packing_path.write_text(json.dumps({

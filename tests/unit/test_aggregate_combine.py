@@ -71,3 +71,23 @@ def test_step_profiles_sample_each_step_on_common_grids() -> None:
     assert np.isnan(end.values[~inside]).all()
     start = out["electrolyte_concentration"].sel(process="charge", c_rate=1.0, time=0.0)
     np.testing.assert_allclose(start.values[inside], 1000.0)
+
+
+def test_wetting_summary_puts_runs_on_common_grids() -> None:
+    from layerlab.aggregate.reducers import WETTING_TIME_GRID_S, wetting_summary
+
+    t = np.linspace(0.0, 0.5, 26)
+    depth = np.linspace(2e-6, 98e-6, 7)
+    a = {"units": "1", "long_name": "x"}
+    ds = xr.Dataset({"saturation": ("time", 2 * t, a), "outlet_electrolyte_fraction": ("time", t, a),
+                     "air_fraction_profile": ("depth", depth * 1e4, a),
+                     "breakthrough_time": ((), 0.4, a), "trapped_air_fraction_final": ((), 0.01, a),
+                     "steady_state_time": ((), 0.45, a)}, coords={"time": t, "depth": depth})
+    out = wetting_summary(ds)
+    assert float(out["trapped_air_fraction"]) == 0.01 and float(out["breakthrough_time"]) == 0.4
+    sat = out["saturation"].values
+    before = WETTING_TIME_GRID_S <= 0.5
+    np.testing.assert_allclose(sat[before], 2 * WETTING_TIME_GRID_S[before], atol=1e-12)
+    assert np.isnan(sat[~before]).all()
+    prof = out["air_fraction_profile"].dropna("depth")
+    np.testing.assert_allclose(prof.values, prof["depth"].values * 1e4)

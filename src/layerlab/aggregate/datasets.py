@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 
 import xarray as xr
 
-from layerlab.aggregate.reducers import step_profiles
+from layerlab.aggregate.reducers import step_profiles, wetting_summary
 from layerlab.cases import cases_of
 from layerlab.errors import InputError
 
@@ -36,7 +36,8 @@ class DatasetSpec:
 DATASETS: dict[str, DatasetSpec] = {
     "wetting": DatasetSpec("wetting", "wetting", True,
                            ("breakthrough_time", "trapped_air_fraction", "air_fraction_profile",
-                            "saturation", "outlet_electrolyte_fraction", "time_to_steady_state")),
+                            "saturation", "outlet_electrolyte_fraction", "time_to_steady_state"),
+                           wetting_summary),
     "transport": DatasetSpec("transport", "transport", True),
     "rate_capability": DatasetSpec("dfn", "electrochem", False, ("discharge_capacity",)),
     "profiles": DatasetSpec("dfn", "electrochem", False,

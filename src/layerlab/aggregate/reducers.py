@@ -57,3 +57,28 @@ def step_profiles(ds: xr.Dataset, variables: tuple[str, ...] = ("electrolyte_con
         "time": ("time", TIME_FRACTIONS, {"long_name": "time as a fraction of the step duration", "units": "1"}),
         "depth": ("depth", DEPTH_GRID_M, {"long_name": "depth from the current collector", "units": "m"}),
     })
+
+
+WETTING_TIME_GRID_S = np.linspace(0.0, 2.0, 201)   # common time grid (10 ms); NaN after a run ends
+
+
+def wetting_summary(ds: xr.Dataset) -> xr.Dataset:
+    """A wetting run on common grids: the scalars, ``saturation`` over ``time``, the air profile over ``depth``."""
+    t = ds["time"].values
+    sat = np.interp(WETTING_TIME_GRID_S, t, ds["saturation"].values, right=np.nan)
+    outlet = np.interp(WETTING_TIME_GRID_S, t, ds["outlet_electrolyte_fraction"].values, right=np.nan)
+    depth = ds["depth"].values
+    inside = (DEPTH_GRID_M >= depth[0]) & (DEPTH_GRID_M <= depth[-1])
+    profile = np.full(DEPTH_GRID_M.size, np.nan)
+    profile[inside] = np.interp(DEPTH_GRID_M[inside], depth, ds["air_fraction_profile"].values)
+    time_attrs = {"long_name": "time since the start of filling", "units": "s"}
+    return xr.Dataset({
+        "breakthrough_time": ((), float(ds["breakthrough_time"]), dict(ds["breakthrough_time"].attrs)),
+        "trapped_air_fraction": ((), float(ds["trapped_air_fraction_final"]),
+                                 dict(ds["trapped_air_fraction_final"].attrs)),
+        "time_to_steady_state": ((), float(ds["steady_state_time"]), dict(ds["steady_state_time"].attrs)),
+        "saturation": (("time",), sat, dict(ds["saturation"].attrs)),
+        "outlet_electrolyte_fraction": (("time",), outlet, dict(ds["outlet_electrolyte_fraction"].attrs)),
+        "air_fraction_profile": (("depth",), profile, dict(ds["air_fraction_profile"].attrs)),
+    }, coords={"time": ("time", WETTING_TIME_GRID_S, time_attrs),
+               "depth": ("depth", DEPTH_GRID_M, {"long_name": "depth from the current collector", "units": "m"})})

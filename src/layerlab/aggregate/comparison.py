@@ -181,8 +181,10 @@ def wetting_rows(targets: Mapping, wet: xr.Dataset | None) -> list[Row]:
                          air, "L-S", largest=False, unit="%"))
     shares = [0.3, 0.4, 0.5, 0.6, 0.7]
     bt5 = {f"{s:g}": get("breakthrough_time", "L-Dry-S", 30.0, s) for s in shares}
-    rows.append(ordering_row("5f", "breakthrough time falls as the L share grows", "L-Dry-S 30 mg/cm2",
-                             bt5, [f"{s:g}" for s in reversed(shares)], descending=False, unit="s"))
+    run = [f"{s:g}" for s in reversed(shares) if not np.isnan(bt5[f"{s:g}"])]
+    rows.append(ordering_row("5f", "breakthrough time falls as the L share grows (key: L share)",
+                             "L-Dry-S 30 mg/cm2", bt5, run if len(run) >= 2 else [f"{s:g}" for s in shares],
+                             descending=False, unit="s"))
     return rows
 
 

@@ -71,7 +71,7 @@ def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[
             missing.append(label)
             continue
         da = da.squeeze([d for d in da.dims if d != x_dim and da.sizes[d] == 1], drop=True)
-        ax.plot(da[x_dim], da.values, "-s", color=ARCH_COLORS.get(sel.get("architecture", ""), None),
+        ax.plot(da[x_dim], da.values, "-s", color=ARCH_COLORS.get(label),
                 label=f"{label} (model)")
     first = True
     for label, points in (paper_points or {}).items():

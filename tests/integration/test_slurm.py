@@ -248,6 +248,11 @@ def test_slice_runs_through_slurm(slurm_cluster: LocalSlurmCluster, sl: Slice, t
     Rules listed as failing must be reported failed through the status command (squeue), with
     their SLURM logs kept, and must not stop the other jobs.
     """
+    def job_states() -> list[tuple[int, str]]:
+        lines = slurm_cluster.run(["squeue", "--states=all", "-h", "-o", "%i %T"]).stdout.split("\n")
+        return [(int(a), b) for a, b in (ln.split() for ln in lines if ln.strip())]
+
+    earlier = max((job for job, _ in job_states()), default=0)   # jobs of slices run before this one
     proc, wall_s = run_snakemake(slurm_cluster, sl, tmp_path)
     results = tmp_path / "results"
     out = proc.stdout + proc.stderr
@@ -261,9 +266,9 @@ def test_slice_runs_through_slurm(slurm_cluster: LocalSlurmCluster, sl: Slice, t
     assert f"{LAUNCHER} -n 2" in out, "the profile's MPI launcher was not used"
     sl.check(results)
     # the jobs went through this cluster: squeue (MinJobAge 600 s) still lists them as completed
-    jobs = slurm_cluster.run(["squeue", "--states=all", "-h", "-o", "%i %T"]).stdout.split("\n")
-    completed = [j for j in jobs if j.strip().endswith("COMPLETED")]
-    failed_jobs = [j for j in jobs if j.strip().endswith("FAILED")]
+    jobs = [(job, state) for job, state in job_states() if job > earlier]
+    completed = [j for j in jobs if j[1] == "COMPLETED"]
+    failed_jobs = [j for j in jobs if j[1] == "FAILED"]
     assert len(completed) >= 2 and len(failed_jobs) == len(sl.failing_rules), jobs
     print(json.dumps({"slice": sl.name, "snakemake_wall_s": round(wall_s, 1),
                       "slurm_jobs_completed": len(completed)}))

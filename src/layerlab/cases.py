@@ -40,11 +40,6 @@ class Case:
                 f"_ls{_fmt(self.ls_ratio)}")
         return base if self.seed is None else f"{base}_seed{self.seed}"
 
-    @property
-    def design_name(self) -> str:
-        """The name without the seed."""
-        return Case(self.architecture, self.loading_mg_cm2, self.porosity, self.ls_ratio).name
-
     def with_seed(self, seed: int | None) -> "Case":
         return Case(self.architecture, self.loading_mg_cm2, self.porosity, self.ls_ratio, seed)
 

@@ -262,13 +262,6 @@ class ElectrodeDesign:
         layers.append(self._layer(top, z_boundary + half_band, H, 1.0 if top == "L" else 0.0))
         return tuple(layers)
 
-    def layer_at(self, z_m: float) -> Layer:
-        """The layer containing depth ``z_m`` (measured from the current collector)."""
-        for layer in self.layers:
-            if layer.z_bottom_m <= z_m <= layer.z_top_m:
-                return layer
-        raise InputError("z_m", f"got {z_m!r}", f"[0, {self.thickness_m}] m")
-
     # -- process --------------------------------------------------------------------------------
     def calendered(self, porosity: float) -> "ElectrodeDesign":
         """The same electrode calendered (or expanded) to ``porosity``: solid volume conserved."""

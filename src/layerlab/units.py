@@ -4,7 +4,6 @@ MG_CM2_TO_KG_M2 = 1e-2          # 1 mg/cm2 = 0.01 kg/m2
 UM_TO_M = 1e-6
 M_TO_UM = 1e6
 MAH_G_TO_C_KG = 3.6e3           # 1 mAh/g = 3.6 C/g = 3600 C/kg
-MA_G_TO_A_KG = 1.0              # 1 mA/g = 1 A/kg
 
 
 def loading_to_kg_m2(loading_mg_cm2: float) -> float:

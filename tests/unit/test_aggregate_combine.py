@@ -91,3 +91,30 @@ def test_wetting_summary_puts_runs_on_common_grids() -> None:
     assert np.isnan(sat[~before]).all()
     prof = out["air_fraction_profile"].dropna("depth")
     np.testing.assert_allclose(prof.values, prof["depth"].values * 1e4)
+
+
+def test_half_and_full_cells_stack_along_cell(tmp_path) -> None:
+    """rate_capability combines the half-cell (dfn) and full-cell runs along a ``cell`` dimension;
+    a missing full-cell run is NaN there and named with its stage."""
+    from layerlab.aggregate.datasets import build_dataset, dataset_run_files
+    from layerlab.aggregate.select import select_scalar
+
+    config = {"results_dir": str(tmp_path), "geometry": {"seeds": [0]}, "band_width_um": 10.0,
+              "sweeps": {"half": {"architecture": ["L-Dry-S", "S-Dry-L"], "loading_mg_cm2": [24.6],
+                                  "porosity": [0.45], "ls_ratio": [0.5]},
+                         "full": {"architecture": ["L-Dry-S"], "loading_mg_cm2": [24.6],
+                                  "porosity": [0.45], "ls_ratio": [0.5, 0.0]}},
+              "electrochem": {"sweeps": ["half"]}, "fullcell": {"sweeps": ["full"]}}
+    files = dataset_run_files(config, "rate_capability")
+    assert len(files) == 4
+    _run_file(tmp_path / "runs" / "dfn" / "L-Dry-S_load24.6_por0.45_ls0.5.nc", 180.0)
+    _run_file(tmp_path / "runs" / "dfn" / "S-Dry-L_load24.6_por0.45_ls0.5.nc", 170.0)
+    _run_file(tmp_path / "runs" / "fullcell" / "L-Dry-S_load24.6_por0.45_ls0.5.nc", 160.0)
+    ds = build_dataset(config, "rate_capability")
+    assert list(ds["cell"].values) == ["full", "half"]
+    da = ds["discharge_capacity"]
+    assert select_scalar(da, architecture="L-Dry-S", ls_ratio=0.5, c_rate=0.1) == 180.0   # half by default
+    assert select_scalar(da, cell="full", architecture="L-Dry-S", ls_ratio=0.5, c_rate=0.1) == 160.0
+    assert np.isnan(select_scalar(da, cell="full", architecture="S-Dry-L", ls_ratio=0.5, c_rate=0.1))
+    assert ds.attrs["missing_runs"] == f"fullcell/{files[-1].stem}"
+    assert ds.attrs["runs_found"] == 3 and ds.attrs["runs_expected"] == 4

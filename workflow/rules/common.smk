@@ -1,7 +1,7 @@
 # Helpers shared by all rules: case lists, paths, the python command.
 import os
 
-from layerlab.aggregate.datasets import DATASETS, dataset_cases
+from layerlab.aggregate.datasets import DATASETS, dataset_cases, dataset_run_files
 from layerlab.cases import cases_of
 from layerlab.figures.catalog import FIGURES
 
@@ -36,5 +36,4 @@ FIGURE_CAPTIONS = {spec.name: spec.caption for spec in FIGURES}
 
 def dataset_inputs(wildcards):
     """Per-run files that feed one campaign dataset."""
-    spec = DATASETS[wildcards.dataset]
-    return [f"{RESULTS}/runs/{spec.stage}/{case}.nc" for case in dataset_cases(config, wildcards.dataset)]
+    return [str(p) for p in dataset_run_files(config, wildcards.dataset)]

@@ -15,16 +15,13 @@ def _add(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from layerlab.aggregate.combine import combine_runs
-    from layerlab.aggregate.datasets import DATASETS, dataset_cases, run_dir
+    from layerlab.aggregate.datasets import build_dataset, dataset_cases
     from layerlab.config import load_config
     from layerlab.io import write_netcdf
 
     config = load_config(args.config)
     cases = dataset_cases(config, args.dataset)
-    spec = DATASETS[args.dataset]
-    ds = combine_runs(run_dir(config, args.dataset), cases, spec.variables, with_seed=spec.seeded,
-                      reduce=spec.reduce)
+    ds = build_dataset(config, args.dataset)
     write_netcdf(ds, args.out, config, dataset=args.dataset)
     logging.getLogger("layerlab.aggregate").info(
         "%s: %d of %d runs combined -> %s", args.dataset, ds.attrs["runs_found"], len(cases), args.out)

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from layerlab.aggregate.select import select_scalar
 from layerlab.config import REPO_ROOT
 
 TARGETS_FILE = REPO_ROOT / "config" / "reference" / "paper_targets.yaml"
@@ -48,19 +49,6 @@ class Row:
 
 def load_targets(path: Path = TARGETS_FILE) -> dict:
     return yaml.safe_load(Path(path).read_text())
-
-
-def _sel_scalar(da: xr.DataArray, **coords: object) -> float:
-    """One value of ``da`` at ``coords`` (averaged over seeds); NaN when absent."""
-    try:
-        sub = da.sel({k: v for k, v in coords.items() if k in da.dims})
-    except KeyError:
-        return float("nan")
-    if "seed" in sub.dims:
-        sub = sub.mean("seed")
-    if sub.size != 1:
-        return float("nan")
-    return float(sub.values.reshape(-1)[0])
 
 
 def _fmt(x: float, unit: str = "") -> str:
@@ -109,7 +97,7 @@ def rate_value_rows(targets: Mapping, rate: xr.Dataset | None) -> list[Row]:
                 if not key.endswith("C"):
                     continue
                 c_rate = float(key[:-1])
-                model = float("nan") if rate is None else _sel_scalar(
+                model = float("nan") if rate is None else select_scalar(
                     rate["discharge_capacity"], architecture=arch, loading=loading, porosity=porosity,
                     ls_ratio=0.5, c_rate=c_rate)
                 note = "" if np.isnan(model) else f"model - paper = {model - paper_value:+.4g} mAh/g"
@@ -123,7 +111,7 @@ def _capacities(rate: xr.Dataset | None, archs: Sequence[str], loading: float, p
                 c_rate: float, ls_ratio: float = 0.5) -> dict[str, float]:
     if rate is None:
         return {a: float("nan") for a in archs}
-    return {a: _sel_scalar(rate["discharge_capacity"], architecture=a, loading=loading,
+    return {a: select_scalar(rate["discharge_capacity"], architecture=a, loading=loading,
                            porosity=porosity, ls_ratio=ls_ratio, c_rate=c_rate) for a in archs}
 
 
@@ -153,7 +141,7 @@ def rate_ordering_rows(rate: xr.Dataset | None) -> list[Row]:
                                  [dried_arch, wet_arch], unit="mAh/g"))
     ratios = {f"{r:g}": float("nan") for r in (0.3, 0.5, 0.7)}
     if rate is not None:
-        ratios = {f"{r:g}": _sel_scalar(rate["discharge_capacity"], architecture="L-Dry-S", loading=29.6,
+        ratios = {f"{r:g}": select_scalar(rate["discharge_capacity"], architecture="L-Dry-S", loading=29.6,
                                         porosity=0.55, ls_ratio=r, c_rate=1.0) for r in (0.3, 0.5, 0.7)}
     rows.append(best_row("5d", "L:S 7:3 best at 1C (key: L share)", "L-Dry-S 29.6 mg/cm2, 55 %",
                          ratios, "0.7", unit="mAh/g"))
@@ -167,7 +155,7 @@ def wetting_rows(targets: Mapping, wet: xr.Dataset | None) -> list[Row]:
     def get(var: str, arch: str, loading: float, ls: float) -> float:
         if wet is None or var not in wet:
             return float("nan")
-        return _sel_scalar(wet[var], architecture=arch, loading=loading, porosity=0.55, ls_ratio=ls)
+        return select_scalar(wet[var], architecture=arch, loading=loading, porosity=0.55, ls_ratio=ls)
 
     bt = {a: get("breakthrough_time", a, 29.6, 0.5) for a in arch3}
     rows = [ordering_row("1d", "1 % outlet breakthrough time (fastest first)", "29.6 mg/cm2, 55 %",

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from layerlab.aggregate.select import select  # noqa: E402
 from layerlab.io import atomic_path  # noqa: E402
 
 ARCH_COLORS = {"L-Dry-S": "tab:blue", "S-Dry-L": "tab:red", "Mix-Dry-Mix": "tab:green",
@@ -41,18 +42,6 @@ def save_figure(fig: plt.Figure, path: str | Path) -> None:
     plt.close(fig)
 
 
-def _mean_seed(da: xr.DataArray) -> xr.DataArray:
-    return da.mean("seed") if "seed" in da.dims else da
-
-
-def _select(da: xr.DataArray, **coords: object) -> xr.DataArray | None:
-    """``da.sel(**coords)`` restricted to existing dims, or None when a value is absent."""
-    try:
-        return _mean_seed(da.sel({k: v for k, v in coords.items() if k in da.dims}))
-    except KeyError:
-        return None
-
-
 def _note(ax: plt.Axes, missing: Sequence[str]) -> None:
     if missing:
         ax.text(0.02, 0.02, "not run: " + ", ".join(missing), transform=ax.transAxes, fontsize=7,
@@ -61,12 +50,16 @@ def _note(ax: plt.Axes, missing: Sequence[str]) -> None:
 
 def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[str, dict]],
                     paper_points: Mapping[str, Mapping[float, float]] | None = None,
-                    x_dim: str = "c_rate") -> plt.Figure:
-    """Discharge capacity vs ``x_dim`` (C-rate by default) for several series (label, selection)."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+                    x_dim: str = "c_rate", ax: plt.Axes | None = None) -> plt.Figure:
+    """Discharge capacity vs ``x_dim`` (C-rate by default) for several series (label, selection),
+    on a new figure or on ``ax``."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    else:
+        fig = ax.figure
     missing = []
     for label, sel in series:
-        da = None if rate is None else _select(rate["discharge_capacity"], **sel)
+        da = None if rate is None else select(rate["discharge_capacity"], **sel)
         if da is None or da.isnull().all() or x_dim not in da.dims:
             missing.append(label)
             continue

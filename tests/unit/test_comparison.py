@@ -47,3 +47,22 @@ def test_near_equal_values_are_a_tie_not_an_ordering() -> None:
     assert row.holds == "no" and "tie" in row.note
     assert best_row("x", "q", "c", {"a": 100.0, "b": 99.99, "c": 50.0}, "a").holds == "no"
     assert best_row("x", "q", "c", {"a": 100.0, "b": 90.0, "c": 50.0}, "a").holds == "yes"
+
+
+def test_full_cell_rows_read_the_full_cell_slice() -> None:
+    """Fig. 5h rows select cell="full": the half-cell values (reverse order here) must not leak in."""
+    from layerlab.aggregate.comparison import full_cell_rows
+
+    cap = np.empty((2, 2, 4))
+    cap[0] = [[150.0, 140.0, 120.0, 90.0], [150.5, 130.0, 100.0, 60.0]]    # full: 1:1 better from 0.5C
+    cap[1] = [[150.0, 120.0, 100.0, 80.0], [150.0, 140.0, 130.0, 120.0]]   # half: the reverse
+    rate = xr.Dataset({"discharge_capacity": (("cell", "ls_ratio", "c_rate"), cap)},
+                      coords={"cell": ["full", "half"], "ls_ratio": [0.5, 0.0], "c_rate": [0.1, 0.5, 1.0, 2.0]})
+    rate = rate.expand_dims(architecture=["L-Dry-S"], loading=[24.6])
+    retention = xr.DataArray([[1.0, 0.97, 0.95], [1.0, 0.9, 0.8]], dims=("ls_ratio", "cycle"),
+                             coords={"ls_ratio": [0.5, 0.0], "cycle": [1, 2, 3]})
+    cycling = xr.Dataset({"capacity_retention": retention.expand_dims(architecture=["L-Dry-S"], loading=[24.6])})
+    rows = full_cell_rows(rate, cycling)
+    assert [r.holds for r in rows] == ["yes", "yes", "yes", "yes", "yes"]
+    assert "95 %" in rows[-1].model and "80 %" in rows[-1].model
+    assert all(r.holds == "not run" for r in full_cell_rows(None, None))

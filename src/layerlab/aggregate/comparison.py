@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from layerlab.aggregate.select import select_scalar
+from layerlab.aggregate.select import select, select_scalar
 from layerlab.config import REPO_ROOT
 
 TARGETS_FILE = REPO_ROOT / "config" / "reference" / "paper_targets.yaml"
@@ -176,6 +176,61 @@ def wetting_rows(targets: Mapping, wet: xr.Dataset | None) -> list[Row]:
     return rows
 
 
+def mechanism_rows(profiles: xr.Dataset | None, impedance: xr.Dataset | None) -> list[Row]:
+    """Fig. 6 (electrolyte concentration most uniform in L-Dry-S) and Fig. S10 (apparent Li+
+    diffusion coefficient from the Warburg slope largest for L-Dry-S)."""
+    dried = ["L-Dry-S", "Mix-Dry-Mix", "S-Dry-L"]
+    rows = []
+    for process in ("charge", "discharge"):
+        spread = {}
+        for arch in dried:
+            da = None if profiles is None or "electrolyte_concentration" not in profiles else select(
+                profiles["electrolyte_concentration"], architecture=arch, loading=29.6, porosity=0.55,
+                ls_ratio=0.5, process=process, c_rate=1.0)
+            if da is None or da.isnull().all() or "depth" not in da.dims:
+                spread[arch] = float("nan")
+                continue
+            end = da.squeeze(drop=True).dropna("time", how="all").isel(time=-1)
+            spread[arch] = float(end.max() - end.min())
+        rows.append(best_row("6", f"c_e spread over depth at the end of the 1C {process}, smallest for L-Dry-S",
+                             "29.6 mg/cm2, 55 %", spread, "L-Dry-S", largest=False, unit="mol/m3"))
+    diff = {a: float("nan") if impedance is None or "apparent_diffusivity" not in impedance
+            else select_scalar(impedance["apparent_diffusivity"], architecture=a) for a in dried}
+    rows.append(best_row("S10", "apparent Li+ diffusion coefficient (Warburg) largest for L-Dry-S",
+                         "impedance run set", diff, "L-Dry-S", unit="m2/s"))
+    return rows
+
+
+def full_cell_rows(rate: xr.Dataset | None, cycling: xr.Dataset | None) -> list[Row]:
+    """Fig. 5h: full cell, L:S 1:1 vs 0:1 at 24.6 mg/cm2: equal at 0.1C, 1:1 better from 0.5C up,
+    and 1:1 keeps more capacity over the cycling test."""
+    shares = {"1:1": 0.5, "0:1": 0.0}
+    rows = []
+    for c_rate in (0.1, 0.5, 1.0, 2.0):
+        caps = {k: float("nan") if rate is None else select_scalar(
+            rate["discharge_capacity"], cell="full", architecture="L-Dry-S", loading=24.6, ls_ratio=ls,
+            c_rate=c_rate) for k, ls in shares.items()}
+        if c_rate == 0.1:
+            model = "not run" if any(np.isnan(v) for v in caps.values()) else \
+                "; ".join(f"{k}: {v:.4g} mAh/g" for k, v in caps.items())
+            scale = max(caps.values()) if model != "not run" else 1.0
+            close = model != "not run" and abs(caps["1:1"] - caps["0:1"]) <= 0.01 * scale
+            rows.append(Row("5h", "ordering", "equal capacity at 0.1C (within 1 %)", "full cell 24.6 mg/cm2",
+                            "1:1 = 0:1", model, "not run" if model == "not run" else ("yes" if close else "no")))
+        else:
+            rows.append(ordering_row("5h", f"discharge capacity at {c_rate:g}C", "full cell 24.6 mg/cm2",
+                                     caps, ["1:1", "0:1"], unit="mAh/g"))
+    retention = {}
+    for k, ls in shares.items():
+        da = None if cycling is None or "capacity_retention" not in cycling else select(
+            cycling["capacity_retention"], architecture="L-Dry-S", loading=24.6, ls_ratio=ls)
+        retention[k] = float("nan") if da is None or "cycle" not in da.dims else \
+            100.0 * float(da.squeeze([d for d in da.dims if d != "cycle"], drop=True).dropna("cycle").isel(cycle=-1))
+    rows.append(ordering_row("5h", "capacity retention at the last cycle", "full cell 24.6 mg/cm2",
+                             retention, ["1:1", "0:1"], unit="%"))
+    return rows
+
+
 def build_rows(datasets: Mapping[str, xr.Dataset | None], targets: Mapping | None = None) -> list[Row]:
     """Every comparison row from the available datasets (missing datasets give 'not run' rows)."""
     targets = targets or load_targets()
@@ -184,6 +239,8 @@ def build_rows(datasets: Mapping[str, xr.Dataset | None], targets: Mapping | Non
         lambda: wetting_rows(targets, datasets.get("wetting")),
         lambda: rate_value_rows(targets, rate),
         lambda: rate_ordering_rows(rate),
+        lambda: mechanism_rows(datasets.get("profiles"), datasets.get("impedance")),
+        lambda: full_cell_rows(rate, datasets.get("cycling")),
     ]
     return [row for build in builders for row in build()]
 

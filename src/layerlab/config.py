@@ -16,8 +16,10 @@ import yaml
 
 from layerlab.design import ARCHITECTURES, POROSITY_RANGE, ls_share
 from layerlab.errors import InputError
+from layerlab.io import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["REPO_ROOT", "load_config", "validate_config"]
+
 SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
 
 

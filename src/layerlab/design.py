@@ -97,7 +97,9 @@ class Materials:
 @functools.lru_cache(maxsize=8)
 def load_materials(path: str | Path | None = None) -> Materials:
     """Read :class:`Materials` from a parameter YAML file (default: config/parameters/materials.yaml)."""
-    data = yaml.safe_load(Path(path or DEFAULT_MATERIALS_FILE).read_text())
+    from layerlab.io import input_path
+
+    data = yaml.safe_load(input_path(path or DEFAULT_MATERIALS_FILE).read_text())
     am = data["active_material"]
     comp = data["composition_mass_fraction"]["value"]
     return Materials(

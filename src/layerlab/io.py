@@ -21,6 +21,14 @@ import numpy as np
 from layerlab import __version__
 
 CONVENTIONS = "CF-1.10"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def input_path(path: str | os.PathLike) -> Path:
+    """A project input file named in a config: absolute, relative to the working directory when it
+    exists there, else relative to the project root (so commands also work from other folders)."""
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else REPO_ROOT / p
 
 
 @contextlib.contextmanager

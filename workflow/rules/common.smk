@@ -21,9 +21,11 @@ def all_targets(wildcards):
 
 
 def stage_cases(section, key="sweeps", seeds=True):
-    """Case names of the sweeps a config section lists (with the geometry seeds when seeds=True)."""
+    """Case names of the sweeps a config section lists (with the geometry seeds when seeds=True);
+    none when the section or its list is absent."""
+    sweeps = config.get(section, {}).get(key, [])
     seed_list = config["geometry"]["seeds"] if seeds else None
-    return [c.name for c in cases_of(config, config[section][key], seed_list)]
+    return [c.name for c in cases_of(config, sweeps, seed_list)] if sweeps else []
 
 
 wildcard_constraints:

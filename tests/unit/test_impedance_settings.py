@@ -43,8 +43,9 @@ def test_frequency_grid() -> None:
 def test_config_schema_rejects_bad_values_with_the_field(tmp_path) -> None:
     from layerlab.config import validate_config
     cfg = yaml.safe_load(open("config/config.yaml"))
-    ok = validate_config(cfg)["impedance"]
+    ok = validate_config({**cfg, "impedance": {}})["impedance"]      # the schema's defaults
     assert ImpedanceSettings(**{**ok, "sweeps": tuple(ok["sweeps"])}) == ImpedanceSettings()
+    ImpedanceSettings(**{**validate_config(cfg)["impedance"], "sweeps": ()})  # the campaign's block is valid
     for key, value in (("frequency_min_hz", -1.0), ("state_of_charge", 1.5), ("warburg_window_hz", [1.0])):
         bad = {**cfg, "impedance": {key: value}}
         with pytest.raises(InputError) as err:

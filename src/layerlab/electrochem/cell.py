@@ -1,7 +1,8 @@
-"""Cell geometry for the DFN model: separator + layered cathode, from an :class:`ElectrodeDesign`.
+"""Cell geometry for the DFN model: (anode +) separator + layered cathode, from an :class:`ElectrodeDesign`.
 
-The model coordinate ``x`` runs from the lithium foil (``x = 0``) through the separator into the
-cathode and ends at the current collector (``x = L``).  The design's depth ``z`` (from the current
+The model coordinate ``x`` runs from the lithium foil (half cell) or the anode current collector
+(full cell, ``anode`` set) at ``x = 0`` through the separator into the cathode and ends at the
+cathode current collector (``x = L``).  The design's depth ``z`` (from the cathode current
 collector) is ``z = L - x``.
 """
 
@@ -116,16 +117,74 @@ def load_tortuosity(source: Mapping[str, float] | str | Path) -> dict[str, float
 
 
 @dataclass(frozen=True)
+class AnodeSpec:
+    """Porous graphite anode: one particle population, uniform through its thickness."""
+
+    thickness_m: float
+    porosity: float
+    active_fraction: float
+    radius_m: float
+    tortuosity: float | None = None
+
+    def __post_init__(self) -> None:
+        f = "anode"
+        require(self.thickness_m > 0, f"{f}.thickness_m", f"got {self.thickness_m!r}", "> 0")
+        require(0 < self.porosity < 1, f"{f}.porosity", f"got {self.porosity!r}", "(0, 1)")
+        require(0 < self.active_fraction <= 1 - self.porosity, f"{f}.active_fraction",
+                f"got {self.active_fraction!r}", f"(0, 1 - porosity = {1 - self.porosity:g}]")
+        require(self.radius_m > 0, f"{f}.radius_m", f"got {self.radius_m!r}", "> 0")
+        if self.tortuosity is not None:
+            require(self.tortuosity >= 1, f"{f}.tortuosity", f"got {self.tortuosity!r}", ">= 1")
+
+
+def anode_for_np_ratio(params: ParameterSet, cathode_capacity_C_m2: float, np_ratio: float,
+                       field_name: str = "fullcell.np_ratio") -> AnodeSpec:
+    """Graphite anode sized so that its usable capacity is ``np_ratio`` x the cathode's.
+
+    Usable anode capacity = eps_act c_max F (max_stoichiometry - initial_stoichiometry) x thickness
+    (``negative`` section); porosity, active fraction and radius from the same section.
+    """
+    neg = params.negative
+    require(neg is not None, "fullcell.anode_parameters", "the parameter set has no negative section",
+            "a graphite anode file (negative section)")
+    require(np_ratio > 0, field_name, f"got {np_ratio!r}", "> 0")
+    require(cathode_capacity_C_m2 > 0, "fullcell.cathode_capacity", f"got {cathode_capacity_C_m2!r}", "> 0")
+    from layerlab.electrochem.parameters import FARADAY
+    per_m = neg.active_fraction * neg.max_concentration_mol_m3 * FARADAY * (
+        neg.max_stoichiometry - neg.initial_stoichiometry)
+    return AnodeSpec(thickness_m=np_ratio * cathode_capacity_C_m2 / per_m, porosity=neg.porosity,
+                     active_fraction=neg.active_fraction, radius_m=neg.particle_radius_m)
+
+
+@dataclass(frozen=True)
 class HalfCell:
-    """Parameters + cathode: everything the DFN model needs besides the discretisation."""
+    """Parameters + cathode (+ anode): everything the DFN model needs besides the discretisation.
+
+    With ``anode`` None (default) the counter electrode is lithium foil (half cell); with an
+    :class:`AnodeSpec` (and ``params.negative`` set) it is a porous graphite anode (full cell).
+    """
 
     params: ParameterSet
     cathode: CathodeSpec
     separator_tortuosity: float | None = field(default=None)
+    anode: AnodeSpec | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.anode is not None:
+            require(self.params.negative is not None, "parameters.negative", "a full cell needs the graphite "
+                    "parameters", "a parameter set with a negative section (ParameterSet.with_anode)")
+
+    @property
+    def is_full_cell(self) -> bool:
+        return self.anode is not None
+
+    @property
+    def anode_thickness_m(self) -> float:
+        return self.anode.thickness_m if self.anode is not None else 0.0
 
     @property
     def length_m(self) -> float:
-        return self.params.separator.thickness_m + self.cathode.thickness_m
+        return self.anode_thickness_m + self.params.separator.thickness_m + self.cathode.thickness_m
 
     def theoretical_capacity_C_m2(self, sto_from: float, sto_to: float) -> float:
         """Charge to move all particles between two stoichiometries, C/m2."""
@@ -133,3 +192,6 @@ class HalfCell:
         c_max = self.params.positive.max_concentration_mol_m3
         vol = sum(lay.thickness_m * sum(lay.active_fraction.values()) for lay in self.cathode.layers)
         return abs(sto_to - sto_from) * c_max * vol * FARADAY
+
+
+Cell = HalfCell  # a half cell, or a full cell when ``anode`` is set

@@ -1,9 +1,10 @@
-"""Doyle-Fuller-Newman half cell (Li metal | separator | layered cathode) in dolfinx/PETSc.
+"""Doyle-Fuller-Newman cell in dolfinx/PETSc: half cell (Li metal | separator | layered cathode, the
+default) or full cell (porous graphite anode | separator | layered cathode, ``cell.anode`` set).
 
 Discretisation
 --------------
-* ``x`` (Li foil at 0, current collector at ``L``): P1 finite elements on a 1D mesh whose nodes
-  fall on every layer boundary; cellwise (DG0) porosity, transport efficiency, conductivity and
+* ``x`` (Li foil or anode current collector at 0, cathode current collector at ``L``): P1 finite
+  elements on a 1D mesh whose nodes fall on every layer boundary; cellwise (DG0) porosity, transport efficiency, conductivity and
   active fraction per population.
 * All unknowns live in ONE blocked P1 space with ``3 + (N + 1) P`` components per node:
   ``ln(c_e / c_e0)``, ``phi_e``, ``phi_s``, and for each population: N radial control volumes of
@@ -16,6 +17,15 @@ Discretisation
   Particles of a population absent around a node are masked (no reaction: they stay put).
 * ``phi_s`` is extended into the separator with a zero-source Laplace equation and a zero-flux
   end: it takes the value at the separator/cathode boundary and draws no current there.
+* Full cell: extra components after the cathode populations: ``phi_s`` of the anode (grounded,
+  ``phi_s,n(0) = 0``, extended over separator and cathode like ``phi_s``), the graphite particle
+  (N radial volumes + surface logit), and with SEI growth (:mod:`layerlab.electrochem.sei`) the film
+  thickness ``L_sei / L_sei,0`` and the total anode interfacial current ``j_tot`` (algebraic: the
+  film drop ``j_tot R_film`` enters the intercalation overpotential).  No flux of anything at
+  either current collector.
+* Contact resistance ``R_c`` (``positive.contact_resistance_ohm_m2``): terminal voltage
+  ``V = phi_s(L) - I R_c``; in CV mode (R_c > 0) the collector current is ``(phi_s(L) - V) / R_c``
+  (a Robin condition), so CV holds the terminal voltage.
 * Time: variable-step BDF2 (BDF1 on the first step of each protocol step), see
   :mod:`layerlab.electrochem.integrator`.
 
@@ -26,6 +36,8 @@ Equations (SI, ``j`` = anodic reaction current per particle surface, A/m2)::
     d i_s/dx = -sum_p a_p j_p,  i_s = -sigma_eff dphi_s/dx
     j_p = j0 (exp((1-alpha) F eta / RT) - exp(-alpha F eta / RT)),  eta = phi_s - phi_e - U(c_surf)
     Li foil (x = 0): i_e = I_Li = j0_Li (...)(eta_Li = -phi_e(0));  CC: i_s(L) = I;  CV: phi_s(L) = V
+    Graphite (full cell): d i_s,n/dx = -a_n j_tot, j_tot = j_n + j_sei,
+                          eta_n = phi_s,n - phi_e - U_n(c_surf) - j_tot R_film
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ import numpy as np
 from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
 from layerlab.electrochem.parameters import FARADAY
+from layerlab.electrochem import sei as sei_mod
 from layerlab.errors import require
 from layerlab.fe import MPI, PETSc, fem, mesh, ufl
 
@@ -52,6 +65,7 @@ class Discretisation:
 
     cells_separator: int = 10
     cells_cathode: int = 30
+    cells_anode: int = 20
     radial_volumes: int = 12
     min_cells_per_layer: int = 3
     time_rtol: float = 2e-3
@@ -64,7 +78,7 @@ class Discretisation:
     max_halvings: int = 8
 
     def __post_init__(self) -> None:
-        for f in ("cells_separator", "cells_cathode", "radial_volumes", "min_cells_per_layer"):
+        for f in ("cells_separator", "cells_cathode", "cells_anode", "radial_volumes", "min_cells_per_layer"):
             require(getattr(self, f) >= 1, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", ">= 1")
         for f in ("time_rtol", "time_atol", "dt_initial_s", "dt_max_s"):
             require(getattr(self, f) > 0, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", "> 0")
@@ -76,6 +90,7 @@ class Discretisation:
         rf = factor if radial_factor is None else radial_factor
         return dataclasses.replace(self, cells_separator=self.cells_separator * factor,
                                    cells_cathode=self.cells_cathode * factor,
+                                   cells_anode=self.cells_anode * factor,
                                    radial_volumes=int(round(self.radial_volumes * rf)),
                                    time_rtol=self.time_rtol / factor ** 2,
                                    time_atol=self.time_atol / factor ** 2)
@@ -95,11 +110,13 @@ class SolverFailure(RuntimeError):
 
 
 def _node_coordinates(cell: HalfCell, disc: Discretisation) -> np.ndarray:
-    """Mesh nodes (x from the Li foil), with a node on every layer boundary."""
+    """Mesh nodes (x from the Li foil / anode collector), with a node on every layer boundary."""
+    La = cell.anode_thickness_m
     L_sep = cell.params.separator.thickness_m
     H = cell.cathode.thickness_m
-    nodes = [np.linspace(0.0, L_sep, disc.cells_separator + 1)]
-    x0 = L_sep
+    nodes = [np.linspace(0.0, La, disc.cells_anode + 1)[:-1]] if La > 0 else []
+    nodes.append(np.linspace(La, La + L_sep, disc.cells_separator + 1))
+    x0 = La + L_sep
     for lay in reversed(cell.cathode.layers):          # separator side first
         n = max(disc.min_cells_per_layer, int(round(disc.cells_cathode * lay.thickness_m / H)))
         nodes.append(np.linspace(x0, x0 + lay.thickness_m, n + 1)[1:])
@@ -108,29 +125,44 @@ def _node_coordinates(cell: HalfCell, disc: Discretisation) -> np.ndarray:
 
 
 class DFNModel:
-    """The discretised DFN half cell: state, residual, and one implicit time step.
+    """The discretised DFN cell (half cell, or full cell when ``cell.anode`` is set).
 
     Parameters
     ----------
-    cell : parameters and cathode layers
+    cell : parameters, cathode layers (and anode)
     disc : resolution and solver settings
     comm : MPI communicator over which the 1D mesh is distributed
+    sei : SEI growth model on the graphite (full cell only; one of ``sei.SEI_MODELS``)
     """
 
     def __init__(self, cell: HalfCell, disc: Discretisation | None = None,
-                 comm: MPI.Comm = MPI.COMM_WORLD) -> None:
+                 comm: MPI.Comm = MPI.COMM_WORLD, sei: str = "none") -> None:
         self.cell = cell
         self.disc = disc or Discretisation()
         self.comm = comm
         self.pops = cell.cathode.populations
         self.N = self.disc.radial_volumes
+        self.full = cell.anode is not None
+        sei_mod.check_sei_model(sei, cell.params.sei)
+        require(sei == "none" or self.full, "fullcell.sei.model", f"got {sei!r} for a half cell",
+                "'none' (SEI grows on the graphite of a full cell)")
+        self.sei = sei
         self.ncomp = 3 + (self.N + 1) * len(self.pops)
+        if self.full:                       # phi_s,n, graphite particle, (L_sei / L0, j_tot)
+            self.i_phisn = self.ncomp
+            self.i_graphite = self.ncomp + 1
+            self.ncomp += 2 + self.N
+            if sei != "none":
+                self.i_sei, self.i_jtot = self.ncomp, self.ncomp + 1
+                self.ncomp += 2
         self._build_mesh()
         self._build_coefficients()
         self._build_forms()
         self._build_solvers()
         self.set_initial_state(cell.params.positive.initial_stoichiometry)
         self.ocp_min_V = ocp_range_V(cell.params.positive.ocp)[0]
+        if self.full:       # a full cell ends a discharge on saturation whatever its voltage
+            self.ocp_min_V = np.inf
 
     # ---- set-up ----------------------------------------------------------------------------
     def _build_mesh(self) -> None:
@@ -159,8 +191,10 @@ class DFNModel:
         ncell = msh.topology.index_map(1).size_local + msh.topology.index_map(1).num_ghosts
         mid = mesh.compute_midpoints(msh, 1, np.arange(ncell, dtype=np.int32))[:, 0]
         z = self.length_m - mid                     # depth from the current collector
+        La = self.cell.anode_thickness_m
         L_sep = p.separator.thickness_m
-        in_cathode = mid > L_sep
+        in_cathode = mid > La + L_sep
+        in_anode = mid < La
         # layer index of each cathode cell (layers listed from the current collector up)
         bounds = np.cumsum([0.0] + [lay.thickness_m for lay in cath.layers])
         idx = np.clip(np.searchsorted(bounds, z) - 1, 0, len(cath.layers) - 1)
@@ -169,36 +203,51 @@ class DFNModel:
         cell_dofs = Q.dofmap.list[:ncell, 0]
         self._cell_values: dict[int, np.ndarray] = {}
 
-        def cellwise(sep_value: float, layer_value) -> fem.Function:
+        def cellwise(sep_value: float, layer_value, anode_value: float | None = None) -> fem.Function:
             f = fem.Function(Q)
             vals = np.array([layer_value(cath.layers[i]) for i in idx])
             cell_vals = np.where(in_cathode, vals, sep_value)
+            if anode_value is not None:
+                cell_vals = np.where(in_anode, anode_value, cell_vals)
             f.x.array[cell_dofs] = cell_vals
             self._cell_values[id(f)] = cell_vals
             return f
 
         sep_tau = self.cell.separator_tortuosity or p.separator.porosity ** (1 - p.separator.bruggeman)
-        self.eps_e = cellwise(p.separator.porosity, lambda lay: lay.porosity)
+        an, neg = self.cell.anode, p.negative
+        eps_n = an.porosity if an is not None else None
+        B_n = None
+        if an is not None:
+            B_n = eps_n / (an.tortuosity if an.tortuosity is not None else eps_n ** (1 - neg.bruggeman_electrolyte))
+        self.eps_e = cellwise(p.separator.porosity, lambda lay: lay.porosity, eps_n)
         self.B_e = cellwise(p.separator.porosity / sep_tau,
                             lambda lay: lay.porosity / (lay.tortuosity if lay.tortuosity is not None
-                                                        else lay.porosity ** (1 - b_e)))
+                                                        else lay.porosity ** (1 - b_e)), B_n)
         sigma = p.positive.electronic_conductivity_S_m
         b_s = p.positive.bruggeman_electrode
         # separator: an arbitrary positive conductivity (phi_s is extended with zero flux)
         self.sigma_eff = cellwise(sigma, lambda lay: sigma * (1 - lay.porosity) ** b_s)
-        self.eps_p = {pop: cellwise(0.0, lambda lay, pop=pop: lay.active_fraction.get(pop, 0.0))
+        self.eps_p = {pop: cellwise(0.0, lambda lay, pop=pop: lay.active_fraction.get(pop, 0.0),
+                                    0.0 if an is not None else None)
                       for pop in self.pops}
         # nodal mask: population present in a cell next to the node
         V1 = fem.functionspace(msh, ("Lagrange", 1))
-        self.mask = {}
-        for pop in self.pops:
+
+        def nodal_mask(f: fem.Function) -> fem.Function:
             m = fem.Function(V1)
-            vals = self._cell_values[id(self.eps_p[pop])]
+            vals = self._cell_values[id(f)]
             cells = np.flatnonzero(vals > 0).astype(np.int32)
             dofs = np.unique(V1.dofmap.list[cells].ravel())
             m.x.array[dofs] = 1.0
             m.x.scatter_forward()
-            self.mask[pop] = m
+            return m
+
+        self.mask = {pop: nodal_mask(self.eps_p[pop]) for pop in self.pops}
+        if an is not None:
+            self.eps_n = cellwise(0.0, lambda lay: 0.0, an.active_fraction)
+            self.sigma_n_eff = cellwise(neg.electronic_conductivity_S_m, lambda lay: neg.electronic_conductivity_S_m,
+                                        neg.electronic_conductivity_S_m * (1 - an.porosity) ** neg.bruggeman_electrode)
+            self.mask_n = nodal_mask(self.eps_n)
 
     def _build_forms(self) -> None:
         p = self.cell.params
@@ -255,43 +304,108 @@ class DFNModel:
         R_particles = 0
         self.j, self.sto_surf, self.sto_avg = {}, {}, {}
         inventory = self.eps_e * ce * dxv
-        for ip, pop in enumerate(self.pops):
-            R = self.cell.cathode.radius_m[pop]
+
+        def surface(base: int, k0: float, c_max: float):
+            """Radial unknowns, surface stoichiometry and exchange current density of a particle.
+
+            The surface stoichiometry is a logistic variable: 0 < s_surf < 1 always, and
+            sqrt(s (1 - s)) = exp(-psi/2) / (1 + exp(-psi)) resolves saturation to any depth."""
+            s = [u[base + k] for k in range(N)]
+            psi = u[base + N]
+            s_surf = 1.0 / (1.0 + ufl.exp(-psi))
+            j0 = k0 * ops.sqrt(ce_safe) * c_max * ufl.exp(-0.5 * psi) / (1.0 + ufl.exp(-psi))
+            return s, s_surf, j0
+
+        def particle(base: int, s, s_surf, j, R: float, c_max: float, D: float):
+            """Radial finite-volume residual of one particle and its mean stoichiometry."""
             dr = R / N
             r = np.arange(N + 1) * dr
             vol = (r[1:] ** 3 - r[:-1] ** 3) / (3 * R ** 2)      # shell volume / surface area
             area = (r / R) ** 2                                     # interface area / surface area
+            # flux (mol/m2 of particle surface per s) through interface k
+            flux = [0] + [-D * c_max * area[k] * (s[k] - s[k - 1]) / dr for k in range(1, N)] + [j / F]
+            out = 0
+            for k in range(N):
+                res = F * (c_max * vol[k] * ddt(base + k) + flux[k + 1] - flux[k])
+                out += a_ref * res * v[base + k] * dxv
+            out += a_ref * ((s_surf - s[N - 1]) * F * D * c_max * 2.0 / dr + j) * v[base + N] * dxv
+            return out, sum(vol[k] * s[k] for k in range(N)) * 3.0 / R
+
+        for ip, pop in enumerate(self.pops):
+            R = self.cell.cathode.radius_m[pop]
             base = 3 + ip * (N + 1)
-            s = [u[base + k] for k in range(N)]
-            # surface stoichiometry through a logistic variable: 0 < s_surf < 1 always, and
-            # sqrt(s (1 - s)) = exp(-psi/2) / (1 + exp(-psi)) resolves saturation to any depth
-            psi = u[base + N]
-            s_surf = 1.0 / (1.0 + ufl.exp(-psi))
-            j0 = (pos.exchange_current_coefficient * ops.sqrt(ce_safe) * cmax
-                  * ufl.exp(-0.5 * psi) / (1.0 + ufl.exp(-psi)))
+            s, s_surf, j0 = surface(base, pos.exchange_current_coefficient, cmax)
             eta = phis - phie - evaluate(pos.ocp, s_surf, ops)
             j = self.mask[pop] * j0 * (ops.exp((1 - alpha) * f_T * eta) - ops.exp(-alpha * f_T * eta))
             a_p = 3.0 * self.eps_p[pop] / R
             src = src + a_p * j
-            # radial finite volumes: flux (mol/m2 of particle surface per s) through interface k
-            flux = [0] + [-Ds * cmax * area[k] * (s[k] - s[k - 1]) / dr for k in range(1, N)] + [j / F]
-            for k in range(N):
-                res = F * (cmax * vol[k] * ddt(base + k) + flux[k + 1] - flux[k])
-                R_particles += a_ref * res * v[base + k] * dxv
-            R_particles += a_ref * ((s_surf - s[N - 1]) * F * Ds * cmax * 2.0 / dr + j) * v[base + N] * dxv
-            s_avg = sum(vol[k] * s[k] for k in range(N)) * 3.0 / R
+            res, s_avg = particle(base, s, s_surf, j, R, cmax, Ds)
+            R_particles += res
             inventory += self.eps_p[pop] * cmax * s_avg * dxv
             self.j[pop], self.sto_surf[pop] = j, s_surf
-        R_e = (F * self.eps_e * ddt_ce * v[0] - src * v[0]) * dxv - F * N_e * v[0].dx(0) * dxm \
-            - self.I_li_expr * v[0] * ds(LEFT)
-        R_phie = -i_e * v[1].dx(0) * dxm - self.I_li_expr * v[1] * ds(LEFT) - src * v[1] * dxv
-        R_phis = -i_s * v[2].dx(0) * dxm + self.I_app * v[2] * ds(RIGHT) + src * v[2] * dxv
+        if self.full:
+            src_n, res_n, inv_n = self._anode_forms(u, v, ops, f_T, a_ref, surface, particle, phie, ddt, dxv, dxm)
+            R_particles += res_n
+            inventory += inv_n
+            R_e = (F * self.eps_e * ddt_ce * v[0] - (src + src_n) * v[0]) * dxv - F * N_e * v[0].dx(0) * dxm
+            R_phie = -i_e * v[1].dx(0) * dxm - (src + src_n) * v[1] * dxv
+            current = src_n * dxv
+        else:
+            R_e = (F * self.eps_e * ddt_ce * v[0] - src * v[0]) * dxv - F * N_e * v[0].dx(0) * dxm \
+                - self.I_li_expr * v[0] * ds(LEFT)
+            R_phie = -i_e * v[1].dx(0) * dxm - self.I_li_expr * v[1] * ds(LEFT) - src * v[1] * dxv
+            current = self.I_li_expr * ds(LEFT)
+        self.V_set = fem.Constant(msh, PETSc.ScalarType(4.0))
+        self.R_c = pos.contact_resistance_ohm_m2
+        # Robin switch (CV with contact resistance): collector current (phi_s - V_set) / R_c
+        self.robin = fem.Constant(msh, PETSc.ScalarType(0.0))
+        I_cc = self.I_app
+        if self.R_c > 0:
+            I_cc = self.I_app + self.robin * ((phis - self.V_set) / self.R_c - self.I_app)
+        R_phis = -i_s * v[2].dx(0) * dxm + I_cc * v[2] * ds(RIGHT) + src * v[2] * dxv
         self.residual = R_e + R_phie + R_phis + R_particles
         self.jacobian = ufl.derivative(self.residual, u)
         self._voltage_form = fem.form(phis * ds(RIGHT))
-        self._current_form = fem.form(self.I_li_expr * ds(LEFT))
+        self._current_form = fem.form(current)
         self._inventory_form = fem.form(inventory)
-        self.V_set = fem.Constant(msh, PETSc.ScalarType(4.0))
+
+    def _anode_forms(self, u, v, ops, f_T, a_ref, surface, particle, phie, ddt, dxv, dxm):
+        """Graphite anode (and SEI): electrolyte source, residual, lithium inventory."""
+        p, neg, an = self.cell.params, self.cell.params.negative, self.cell.anode
+        phisn = u[self.i_phisn]
+        base = self.i_graphite
+        s, s_surf, j0 = surface(base, neg.exchange_current_coefficient, neg.max_concentration_mol_m3)
+        U_n = evaluate(neg.ocp, s_surf, ops)
+        eta = phisn - phie - U_n
+        a_n = 3.0 * self.eps_n / an.radius_m
+        res = 0
+        if self.sei != "none":
+            sp = p.sei
+            L0 = sp.initial_thickness_m
+            L_sei = L0 * u[self.i_sei]
+            j_tot = u[self.i_jtot]
+            eta = eta - j_tot * sp.resistivity_ohm_m * L_sei
+            eta_sei = phisn - phie - sp.open_circuit_potential_V - j_tot * sp.resistivity_ohm_m * L_sei
+            j_sei = self.mask_n * sei_mod.sei_current(self.sei, sp, L_sei, eta_sei, f_T, ops)
+        alpha = neg.charge_transfer_coefficient
+        j = self.mask_n * j0 * (ops.exp((1 - alpha) * f_T * eta) - ops.exp(-alpha * f_T * eta))
+        if self.sei != "none":
+            g = sei_mod.growth_coefficient_m3_C(sp)
+            res += a_ref * (L0 / g * ddt(self.i_sei) + j_sei) * v[self.i_sei] * dxv
+            res += a_ref * (j_tot - j - j_sei) * v[self.i_jtot] * dxv
+            src_n = a_n * j_tot
+            self.j_sei = j_sei
+            self._sei_current_form = fem.form(a_n * j_sei * dxv)
+            self._sei_lithium_form = fem.form(self.mask_n * a_n * sei_mod.lithium_in_film_mol_m2(sp, L_sei) * dxv)
+        else:
+            src_n = a_n * j
+        i_sn = -self.sigma_n_eff * phisn.dx(0)
+        res += -i_sn * v[self.i_phisn].dx(0) * dxm + src_n * v[self.i_phisn] * dxv
+        res_p, s_avg = particle(base, s, s_surf, j, an.radius_m, neg.max_concentration_mol_m3,
+                                neg.diffusivity_m2_s)
+        self.j_n, self.sto_surf_n = j, s_surf
+        inv = self.eps_n * neg.max_concentration_mol_m3 * s_avg * dxv
+        return src_n, res + res_p, inv
 
     def _build_solvers(self) -> None:
         d = self.disc
@@ -305,17 +419,30 @@ class DFNModel:
         vset = fem.Function(V2)
         self._vset_fn = vset
         bc = fem.dirichletbc(vset, dofs, self.V.sub(2))
+        ground = []
+        if self.full:       # anode collector grounded: phi_s,n(0) = 0
+            Vn, _ = self.V.sub(self.i_phisn).collapse()
+            left = self.facet_tags.find(LEFT)
+            gdofs = fem.locate_dofs_topological((self.V.sub(self.i_phisn), Vn), 0, left)
+            self._ground_fn = fem.Function(Vn)
+            ground = [fem.dirichletbc(self._ground_fn, gdofs, self.V.sub(self.i_phisn))]
+        cv_bcs = ground + ([bc] if self.R_c == 0 else [])
         self.problems = {}
         limits = np.full(self.ncomp, 0.2)          # interior stoichiometry
         limits[0], limits[1], limits[2] = 1.0, 0.3, 0.3   # ln c_e, phi_e, phi_s (V)
         for ip in range(len(self.pops)):
             limits[3 + ip * (self.N + 1) + self.N] = 4.0  # logit of the surface stoichiometry
+        if self.full:
+            limits[self.i_phisn] = 0.3
+            limits[self.i_graphite + self.N] = 4.0
+            if self.sei != "none":
+                limits[self.i_sei], limits[self.i_jtot] = 1e6, 1e6   # film ratio, A/m2: unlimited
         def damp(x, y, *args) -> None:
             """Clip the Newton update of every unknown to its limit (a trust region per unknown)."""
             a = y.getArray().reshape(-1, self.ncomp)
             np.clip(a, -limits, limits, out=a)
 
-        for mode, bcs in (("current", []), ("voltage", [bc])):
+        for mode, bcs in (("current", ground), ("voltage", cv_bcs)):
             prob = fem.petsc.NonlinearProblem(
                 self.residual, self.u, bcs=bcs, J=self.jacobian,
                 petsc_options_prefix=f"dfn_{mode}_{id(self)}_", petsc_options=opts,
@@ -324,8 +451,9 @@ class DFNModel:
             self.problems[mode] = prob
 
     # ---- state -------------------------------------------------------------------------------
-    def set_initial_state(self, sto: float) -> None:
-        """Rest state: uniform electrolyte and particle stoichiometry ``sto``."""
+    def set_initial_state(self, sto: float, anode_sto: float | None = None) -> None:
+        """Rest state: uniform electrolyte and cathode stoichiometry ``sto`` (full cell: graphite
+        at ``anode_sto``, default ``negative.initial_stoichiometry``; phi_s,n = 0, phi_e = -U_n)."""
         U0 = float(evaluate(self.cell.params.positive.ocp, np.array(sto)))
         arr = self.u.x.array.reshape(-1, self.ncomp)
         arr[:, 0] = 0.0
@@ -334,6 +462,18 @@ class DFNModel:
         arr[:, 3:] = sto
         for ip in range(len(self.pops)):
             arr[:, 3 + ip * (self.N + 1) + self.N] = np.log(sto / (1.0 - sto))
+        if self.full:
+            sn = self.cell.params.negative.initial_stoichiometry if anode_sto is None else anode_sto
+            require(0 < sn < 1, "negative.initial_stoichiometry", f"got {sn!r}", "(0, 1)")
+            Un = float(evaluate(self.cell.params.negative.ocp, np.array(sn)))
+            arr[:, 1] = -Un
+            arr[:, 2] = U0 - Un
+            arr[:, self.i_phisn] = 0.0
+            arr[:, self.i_graphite:self.i_graphite + self.N] = sn
+            arr[:, self.i_graphite + self.N] = np.log(sn / (1.0 - sn))
+            if self.sei != "none":
+                arr[:, self.i_sei] = 1.0
+                arr[:, self.i_jtot] = 0.0
         self.u_n.x.array[:] = self.u.x.array
         self.u_nn.x.array[:] = self.u.x.array
 
@@ -343,25 +483,47 @@ class DFNModel:
         Only an initial guess for the algebraic unknowns at a change of protocol step: after a
         discharge into saturation the logits are huge and Newton needs many clipped steps."""
         arr = self.u.x.array.reshape(-1, self.ncomp)
-        for ip in range(len(self.pops)):
-            base = 3 + ip * (self.N + 1)
+        for base in self._particle_bases():
             s = np.clip(arr[:, base + self.N - 1], 1e-6, 1 - 1e-6)
             arr[:, base + self.N] = np.log(s / (1 - s))
+
+    def _particle_bases(self) -> list[int]:
+        """First component of every particle population (cathode populations, then graphite)."""
+        bases = [3 + ip * (self.N + 1) for ip in range(len(self.pops))]
+        return bases + ([self.i_graphite] if self.full else [])
 
     def _scalar(self, form) -> float:
         return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
     def voltage(self) -> float:
-        """Cell voltage phi_s(L) - phi_Li, V."""
-        return self._scalar(self._voltage_form)
+        """Terminal voltage phi_s(L) - I R_c - phi_Li (half cell) or - phi_s,n(0) = 0 (full cell), V."""
+        V = self._scalar(self._voltage_form)
+        return V - self.R_c * self.current() if self.R_c > 0 else V
 
     def current(self) -> float:
-        """Current density through the lithium foil (discharge positive), A/m2."""
+        """Cell current density (discharge positive), A/m2: through the lithium foil (half cell) or
+        the total anode interfacial current (full cell; SEI current included)."""
         return self._scalar(self._current_form)
 
     def lithium_inventory(self) -> float:
-        """Lithium in the electrolyte and all particles, mol/m2."""
+        """Cyclable lithium in the electrolyte and all particles (both electrodes), mol/m2."""
         return self._scalar(self._inventory_form)
+
+    def sei_current(self) -> float:
+        """SEI side-reaction current per electrode area (negative: lithium consumed), A/m2."""
+        return self._scalar(self._sei_current_form) if self.sei != "none" else 0.0
+
+    def sei_lithium(self) -> float:
+        """Lithium bound in SEI grown since the start, mol/m2 of electrode."""
+        return self._scalar(self._sei_lithium_form) if self.sei != "none" else 0.0
+
+    def saturated(self) -> bool:
+        """All reacting cathode surfaces saturated (> 0.999), or all graphite surfaces empty (< 0.001)."""
+        prof = self.nodal_profiles()
+        sat = min(prof[f"sto_surf_{p}"][prof[f"present_{p}"]].min() for p in self.pops) > 0.999
+        if self.full:
+            sat = sat or prof["sto_surf_graphite"][prof["present_graphite"]].max() < 1e-3
+        return bool(sat)
 
     # ---- one implicit step ---------------------------------------------------------------------
     def set_bdf(self, dt: float, dt_prev: float | None) -> tuple[float, float, float]:
@@ -383,8 +545,11 @@ class DFNModel:
         (used on the first step of a protocol step, where the algebraic unknowns jump)."""
         if mode == "voltage":
             self._vset_fn.x.array[:] = value
+            self.V_set.value = value
+            self.robin.value = 1.0
             self.I_app.value = 0.0
         else:
+            self.robin.value = 0.0
             self.I_app.value = value
         prob = self.problems[mode]
         guess = self.u.x.array.copy()
@@ -443,6 +608,14 @@ class DFNModel:
             out[f"j_{pop}"] = alle[f"j_{pop}"][order]
             out[f"present_{pop}"] = np.concatenate(self.comm.allgather(
                 self.mask[pop].x.array[:nloc]))[order] > 0
+        if self.full:
+            b = self.i_graphite
+            out["phi_s_anode"] = allv[order, self.i_phisn]
+            out["sto_surf_graphite"] = 1.0 / (1.0 + np.exp(-allv[order, b + self.N]))
+            out["sto_avg_graphite"] = allv[order, b:b + self.N] @ self._shell_weights()
+            out["present_graphite"] = np.concatenate(self.comm.allgather(self.mask_n.x.array[:nloc]))[order] > 0
+            if self.sei != "none":
+                out["sei_thickness"] = allv[order, self.i_sei] * self.cell.params.sei.initial_thickness_m
         return out
 
     def _shell_weights(self) -> np.ndarray:
@@ -453,7 +626,8 @@ class DFNModel:
         """Boolean per component: True for the time-differentiated unknowns (error control)."""
         m = np.zeros(self.ncomp, dtype=bool)
         m[0] = True
-        for ip in range(len(self.pops)):
-            base = 3 + ip * (self.N + 1)
+        for base in self._particle_bases():
             m[base:base + self.N] = True
+        if self.full and self.sei != "none":
+            m[self.i_sei] = True
         return m

@@ -46,6 +46,11 @@ def evaluate(f: FunctionForm, x: Any, ops: Any = NUMPY_OPS) -> Any:
         s = x
         return (c[0] * s + c[1] + c[2] * ops.tanh(c[3] * (s - c[4]))
                 + c[5] * ops.tanh(c[6] * (s - c[7])) + c[8] * ops.tanh(c[9] * (s - c[10])))
+    if f.form == "chen2020_graphite":
+        # graphite OCP, V: c0 exp(c1 s) + c2 + c3 tanh(c4 (s - c5)) + c6 tanh(c7 (s - c8)) + c9 tanh(c10 (s - c11))
+        s = x
+        return (c[0] * ops.exp(c[1] * s) + c[2] + c[3] * ops.tanh(c[4] * (s - c[5]))
+                + c[6] * ops.tanh(c[7] * (s - c[8])) + c[9] * ops.tanh(c[10] * (s - c[11])))
     raise ValueError(f"unknown form {f.form!r}")
 
 

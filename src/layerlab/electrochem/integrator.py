@@ -63,6 +63,8 @@ class Trace:
     current_A_m2: list[float] = field(default_factory=list)
     charge_C_m2: list[float] = field(default_factory=list)
     inventory_mol_m2: list[float] = field(default_factory=list)
+    sei_current_A_m2: list[float] = field(default_factory=list)
+    sei_lithium_mol_m2: list[float] = field(default_factory=list)
     profiles: list[dict] = field(default_factory=list)
     end_reason: str = ""
     steps: int = 0
@@ -225,15 +227,14 @@ class Integrator:
         return tr
 
     def _plunging(self, seg: Segment, tr: Trace) -> bool:
-        """True when a discharge is below the OCP range with all reacting surfaces saturated."""
+        """True when a discharge is below the OCP range with all reacting surfaces saturated
+        (full cell: cathode surfaces saturated or graphite surfaces empty, at any voltage)."""
         if seg.mode != "current" or seg.value <= 0 or seg.v_min_V is None:
             return False
         u_min = self.m.ocp_min_V
         if tr.voltage_V[-1] >= u_min:
             return False
-        prof = self.m.nodal_profiles()
-        sat = [prof[f"sto_surf_{p}"][prof[f"present_{p}"]].min() for p in self.m.pops]
-        return min(sat) > 0.999
+        return self.m.saturated()
 
     def _last(self, tr: Trace) -> tuple[float, float]:
         return tr.voltage_V[-1], tr.current_A_m2[-1]
@@ -278,5 +279,8 @@ class Integrator:
         tr.current_A_m2.append(m.current())
         tr.charge_C_m2.append(self.charge_C_m2)
         tr.inventory_mol_m2.append(m.lithium_inventory())
+        if getattr(m, "sei", "none") != "none":
+            tr.sei_current_A_m2.append(m.sei_current())
+            tr.sei_lithium_mol_m2.append(m.sei_lithium())
         if self.record_profiles:
             tr.profiles.append(m.nodal_profiles())

@@ -2,6 +2,11 @@
 
 Every leaf is ``{value: ..., source: ...}`` (or ``{form, coefficients, source}`` for a function).
 Unknown keys and missing keys raise :class:`~layerlab.errors.InputError` naming the dotted key.
+
+A set may carry the optional sections ``negative`` (porous graphite anode of a full cell) and
+``sei`` (SEI growth on the anode); an anode file (``config/parameters/graphite_*.yaml``) holds only
+those two and is merged into a cathode set with :meth:`ParameterSet.with_anode`.  Optional keys
+(:data:`_OPTIONAL`) take their default when absent (e.g. ``positive.contact_resistance_ohm_m2``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from layerlab.errors import require
 PARAMETER_DIR = Path(__file__).resolve().parents[3] / "config" / "parameters"
 DEFAULT_SET = PARAMETER_DIR / "dfn_nmc83.yaml"
 CROSSCHECK_SET = PARAMETER_DIR / "dfn_chen2020.yaml"
+FULLCELL_CROSSCHECK_SET = PARAMETER_DIR / "dfn_fullcell_chen2020.yaml"
+DEFAULT_ANODE = PARAMETER_DIR / "graphite_chen2020.yaml"
 
 FARADAY = 96485.33212      # C/mol
 GAS_CONSTANT = 8.314462618  # J/(mol K)
@@ -43,6 +50,44 @@ class PositiveParams:
     bruggeman_electrolyte: float
     initial_stoichiometry: float
     discharged_stoichiometry: float
+    contact_resistance_ohm_m2: float = 0.0
+
+
+@dataclass(frozen=True)
+class NegativeParams:
+    """Porous graphite anode of a full cell (geometry from the N/P ratio or given here)."""
+
+    max_concentration_mol_m3: float
+    diffusivity_m2_s: float
+    ocp: FunctionForm
+    exchange_current_coefficient: float
+    charge_transfer_coefficient: float
+    electronic_conductivity_S_m: float
+    bruggeman_electrode: float
+    bruggeman_electrolyte: float
+    porosity: float
+    active_fraction: float
+    particle_radius_m: float
+    initial_stoichiometry: float
+    max_stoichiometry: float
+
+
+@dataclass(frozen=True)
+class SEIParams:
+    """SEI growth on the graphite surface (see :mod:`layerlab.electrochem.sei`)."""
+
+    initial_thickness_m: float
+    partial_molar_volume_m3_mol: float
+    lithium_per_sei: float
+    resistivity_ohm_m: float
+    solvent_diffusivity_m2_s: float
+    solvent_concentration_mol_m3: float
+    ec_diffusivity_m2_s: float
+    ec_concentration_mol_m3: float
+    kinetic_rate_constant_m_s: float
+    exchange_current_A_m2: float
+    open_circuit_potential_V: float
+    charge_transfer_coefficient: float
 
 
 @dataclass(frozen=True)
@@ -80,6 +125,8 @@ class ParameterSet:
     electrolyte: ElectrolyteParams
     counter: CounterParams
     separator: SeparatorParams
+    negative: NegativeParams | None = None
+    sei: SEIParams | None = None
 
     @property
     def thermal_voltage_V(self) -> float:
@@ -89,6 +136,8 @@ class ParameterSet:
     def replace(self, section: str, **values: Any) -> "ParameterSet":
         """A copy with some values of one section replaced (keys checked)."""
         sub = getattr(self, section)
+        require(sub is not None, f"parameters.{section}", "this parameter set has no such section",
+                "a full-cell set (negative, sei) or positive, electrolyte, counter, separator")
         names = {f.name for f in dataclasses.fields(sub)}
         for key in values:
             require(key in names, f"parameters.{section}.{key}", "unknown parameter key",
@@ -106,10 +155,20 @@ class ParameterSet:
             out = out.replace(section, **{k: float(v) for k, v in values.items()})
         return out
 
+    def with_anode(self, negative: NegativeParams, sei: SEIParams | None) -> "ParameterSet":
+        """A copy with a graphite anode (and SEI parameters): the full-cell set."""
+        out = dataclasses.replace(self, negative=negative, sei=sei)
+        _check(out, "parameters")
+        return out
+
 
 _SECTIONS: dict[str, type] = {"positive": PositiveParams, "electrolyte": ElectrolyteParams,
-                              "counter": CounterParams, "separator": SeparatorParams}
-_FORMS = {"chen2020_nmc": 11, "nyman2008_conductivity": 3, "nyman2008_diffusivity": 3}
+                              "counter": CounterParams, "separator": SeparatorParams,
+                              "negative": NegativeParams, "sei": SEIParams}
+_OPTIONAL_SECTIONS = ("negative", "sei")
+_OPTIONAL: dict[str, dict[str, float]] = {"positive": {"contact_resistance_ohm_m2": 0.0}}
+_FORMS = {"chen2020_nmc": 11, "chen2020_graphite": 12, "nyman2008_conductivity": 3,
+          "nyman2008_diffusivity": 3}
 
 
 def _leaf(node: Any, field: str) -> Any:
@@ -132,22 +191,28 @@ def _leaf(node: Any, field: str) -> Any:
     return float(node["value"])
 
 
+def _section(node: Mapping[str, Any], name: str, origin: str) -> Any:
+    """One checked section (dataclass) of a parameter file."""
+    cls = _SECTIONS[name]
+    names = [f.name for f in dataclasses.fields(cls)]
+    require(isinstance(node, Mapping), f"{origin}.{name}", "not a mapping", "{key: {value, source}}")
+    for key in node:
+        require(key in names, f"{origin}.{name}.{key}", "unknown parameter key", ", ".join(names))
+    optional = _OPTIONAL.get(name, {})
+    for key in names:
+        require(key in node or key in optional, f"{origin}.{name}.{key}", "missing", "a value with its source")
+    return cls(**{k: _leaf(node[k], f"{origin}.{name}.{k}") for k in names if k in node})
+
+
 def parameters_from_dict(data: Mapping[str, Any], origin: str = "parameters") -> ParameterSet:
     """Build and check a :class:`ParameterSet` from the parsed YAML mapping."""
     top = {"name", "temperature_K", *_SECTIONS}
     for key in data:
         require(key in top, f"{origin}.{key}", "unknown parameter key", ", ".join(sorted(top)))
     for key in top:
-        require(key in data, f"{origin}.{key}", "missing", "a value")
-    sections: dict[str, Any] = {}
-    for name, cls in _SECTIONS.items():
-        node = data[name]
-        names = [f.name for f in dataclasses.fields(cls)]
-        for key in node:
-            require(key in names, f"{origin}.{name}.{key}", "unknown parameter key", ", ".join(names))
-        for key in names:
-            require(key in node, f"{origin}.{name}.{key}", "missing", "a value with its source")
-        sections[name] = cls(**{k: _leaf(node[k], f"{origin}.{name}.{k}") for k in names})
+        require(key in data or key in _OPTIONAL_SECTIONS, f"{origin}.{key}", "missing", "a value")
+    sections: dict[str, Any] = {name: _section(data[name], name, origin)
+                                for name in _SECTIONS if name in data}
     ps = ParameterSet(name=str(data["name"]), temperature_K=_leaf(data["temperature_K"], f"{origin}.temperature_K"),
                       **sections)
     _check(ps, origin)
@@ -176,6 +241,36 @@ def _check(ps: ParameterSet, origin: str) -> None:
         for sec, obj in (("positive", pos), ("counter", ps.counter)):
             v = getattr(obj, k)
             require(0 < v < 1, f"{origin}.{sec}.{k}", f"got {v}", "(0, 1)")
+    require(pos.contact_resistance_ohm_m2 >= 0, f"{origin}.positive.contact_resistance_ohm_m2",
+            f"got {pos.contact_resistance_ohm_m2}", ">= 0 ohm m2")
+    if ps.negative is not None:
+        _check_negative(ps.negative, f"{origin}.negative")
+    if ps.sei is not None:
+        _check_sei(ps.sei, f"{origin}.sei")
+
+
+def _check_negative(neg: NegativeParams, f: str) -> None:
+    for k in ("max_concentration_mol_m3", "diffusivity_m2_s", "exchange_current_coefficient",
+              "electronic_conductivity_S_m", "particle_radius_m"):
+        require(getattr(neg, k) > 0, f"{f}.{k}", f"got {getattr(neg, k)!r}", "> 0")
+    for k in ("porosity", "active_fraction", "initial_stoichiometry", "max_stoichiometry",
+              "charge_transfer_coefficient"):
+        require(0 < getattr(neg, k) < 1, f"{f}.{k}", f"got {getattr(neg, k)!r}", "(0, 1)")
+    require(neg.porosity + neg.active_fraction <= 1, f"{f}.active_fraction",
+            f"porosity {neg.porosity:g} + active fraction {neg.active_fraction:g} > 1", "porosity + solids <= 1")
+    require(neg.initial_stoichiometry < neg.max_stoichiometry, f"{f}.initial_stoichiometry",
+            f"got {neg.initial_stoichiometry!r}", f"< max_stoichiometry ({neg.max_stoichiometry})")
+
+
+def _check_sei(sei: SEIParams, f: str) -> None:
+    for k in ("initial_thickness_m", "partial_molar_volume_m3_mol", "lithium_per_sei"):
+        require(getattr(sei, k) > 0, f"{f}.{k}", f"got {getattr(sei, k)!r}", "> 0")
+    for k in ("resistivity_ohm_m", "solvent_diffusivity_m2_s", "solvent_concentration_mol_m3",
+              "ec_diffusivity_m2_s", "ec_concentration_mol_m3", "kinetic_rate_constant_m_s",
+              "exchange_current_A_m2"):
+        require(getattr(sei, k) >= 0, f"{f}.{k}", f"got {getattr(sei, k)!r}", ">= 0")
+    require(0 < sei.charge_transfer_coefficient < 1, f"{f}.charge_transfer_coefficient",
+            f"got {sei.charge_transfer_coefficient!r}", "(0, 1)")
 
 
 def load_parameters(path: str | Path | None = None) -> ParameterSet:
@@ -183,3 +278,23 @@ def load_parameters(path: str | Path | None = None) -> ParameterSet:
     p = Path(path) if path else DEFAULT_SET
     require(p.is_file(), "electrochem.parameters", f"no such file {str(p)!r}", "a dfn_*.yaml file")
     return parameters_from_dict(yaml.safe_load(p.read_text()), origin="parameters")
+
+
+def load_anode(path: str | Path | None = None,
+               field: str = "fullcell.anode_parameters") -> tuple[NegativeParams, SEIParams | None]:
+    """Read an anode file (sections ``negative`` and optionally ``sei``; default graphite_chen2020.yaml)."""
+    p = Path(path) if path else DEFAULT_ANODE
+    require(p.is_file(), field, f"no such file {str(p)!r}", "a graphite_*.yaml file")
+    data = yaml.safe_load(p.read_text())
+    require(isinstance(data, Mapping) and "negative" in data, f"{field}.negative", "missing",
+            "a 'negative' section")
+    allowed = {"name", "negative", "sei"}
+    for key in data:
+        require(key in allowed, f"{field}.{key}", "unknown parameter key", ", ".join(sorted(allowed)))
+    neg = _section(data["negative"], "negative", field)
+    _check_negative(neg, f"{field}.negative")
+    sei = None
+    if "sei" in data:
+        sei = _section(data["sei"], "sei", field)
+        _check_sei(sei, f"{field}.sei")
+    return neg, sei

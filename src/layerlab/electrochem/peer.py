@@ -1,5 +1,8 @@
 """PyBaMM peer models on identical inputs (cross-check tests and the benchmark; pybamm is a test dependency).
 
+:func:`pybamm_full_cell` builds PyBaMM's full-cell DFN (graphite | separator | one-population
+cathode, optional SEI) from the same full :class:`~layerlab.electrochem.cell.HalfCell`.
+
 :func:`pybamm_half_cell` builds PyBaMM's DFN half cell (``working electrode: positive``) from the
 same :class:`~layerlab.electrochem.cell.HalfCell` our model runs: one particle phase for a single
 population, PyBaMM's two particle phases ("Primary" = L, "Secondary" = S) with depth-dependent
@@ -16,12 +19,12 @@ from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate
 
 
-def _ocp(cell: HalfCell):
-    f = cell.params.positive.ocp
+def _ocp(cell: HalfCell, electrode: str = "positive"):
+    f = getattr(cell.params, electrode).ocp
 
     def U(sto):
         import pybamm
-        ops = type("ops", (), {"tanh": staticmethod(pybamm.tanh)})
+        ops = type("ops", (), {"tanh": staticmethod(pybamm.tanh), "exp": staticmethod(pybamm.exp)})
         return evaluate(f, sto, ops)
     return U
 
@@ -138,3 +141,98 @@ def pybamm_half_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20
     if len(pops) == 2:
         var_pts.update({"r_p_prim": radial_points, "r_p_sec": radial_points})
     return model, base, var_pts
+
+
+PYBAMM_SEI = {"none": "none", "solvent-diffusion limited": "solvent-diffusion limited",
+              "reaction limited": "reaction limited", "ec reaction limited": "ec reaction limited"}
+
+
+def pybamm_full_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20, v_min_V: float = 2.5,
+                     v_max_V: float = 4.4, sei: str = "none") -> tuple[Any, Any, dict]:
+    """PyBaMM full-cell DFN model, parameter values and mesh sizes for a full ``cell`` (anode set).
+
+    Starts from PyBaMM's Chen2020 set and replaces every value the layerlab model uses; single
+    cathode layer and population only.  Electrode area 1 m2 (currents in A = A/m2).
+    """
+    import pybamm
+    p, cath, an = cell.params, cell.cathode, cell.anode
+    if an is None or len(cath.layers) != 1 or len(cath.populations) != 1:
+        raise ValueError("the PyBaMM full-cell peer needs an anode and one cathode layer and population")
+    lay, pop = cath.layers[0], cath.populations[0]
+    pos, neg, ele = p.positive, p.negative, p.electrolyte
+    k_pos, k_neg = pos.exchange_current_coefficient, neg.exchange_current_coefficient
+    options: dict[str, Any] = {}
+    if sei != "none":
+        options = {"SEI": PYBAMM_SEI[sei], "SEI film resistance": "distributed"}
+    model = pybamm.lithium_ion.DFN(options)
+
+    def j0_pos(c_e, c_s_surf, c_s_max, T):
+        return k_pos * c_e ** 0.5 * c_s_surf ** 0.5 * (c_s_max - c_s_surf) ** 0.5
+
+    def j0_neg(c_e, c_s_surf, c_s_max, T):
+        return k_neg * c_e ** 0.5 * c_s_surf ** 0.5 * (c_s_max - c_s_surf) ** 0.5
+
+    def b(eps: float, tau: float | None, default: float) -> float:
+        return default if tau is None else 1 + np.log(tau) / -np.log(eps)
+
+    values = pybamm.ParameterValues("Chen2020")
+    values.update({
+        "Negative electrode thickness [m]": an.thickness_m, "Negative electrode porosity": an.porosity,
+        "Negative electrode active material volume fraction": an.active_fraction,
+        "Negative particle radius [m]": an.radius_m,
+        "Maximum concentration in negative electrode [mol.m-3]": neg.max_concentration_mol_m3,
+        "Negative particle diffusivity [m2.s-1]": neg.diffusivity_m2_s,
+        "Negative electrode OCP [V]": _ocp(cell, "negative"),
+        "Negative electrode exchange-current density [A.m-2]": j0_neg,
+        "Negative electrode charge transfer coefficient": neg.charge_transfer_coefficient,
+        "Negative electrode conductivity [S.m-1]": neg.electronic_conductivity_S_m,
+        "Negative electrode Bruggeman coefficient (electrolyte)": b(an.porosity, an.tortuosity,
+                                                                    neg.bruggeman_electrolyte),
+        "Negative electrode Bruggeman coefficient (electrode)": neg.bruggeman_electrode,
+        "Initial concentration in negative electrode [mol.m-3]":
+            neg.initial_stoichiometry * neg.max_concentration_mol_m3,
+        "Separator thickness [m]": p.separator.thickness_m, "Separator porosity": p.separator.porosity,
+        "Separator Bruggeman coefficient (electrolyte)": p.separator.bruggeman,
+        "Positive electrode thickness [m]": cath.thickness_m, "Positive electrode porosity": lay.porosity,
+        "Positive electrode active material volume fraction": lay.active_fraction[pop],
+        "Positive particle radius [m]": cath.radius_m[pop],
+        "Maximum concentration in positive electrode [mol.m-3]": pos.max_concentration_mol_m3,
+        "Positive particle diffusivity [m2.s-1]": pos.diffusivity_m2_s,
+        "Positive electrode OCP [V]": _ocp(cell, "positive"),
+        "Positive electrode exchange-current density [A.m-2]": j0_pos,
+        "Positive electrode charge transfer coefficient": pos.charge_transfer_coefficient,
+        "Positive electrode conductivity [S.m-1]": pos.electronic_conductivity_S_m,
+        "Positive electrode Bruggeman coefficient (electrolyte)": b(lay.porosity, lay.tortuosity,
+                                                                    pos.bruggeman_electrolyte),
+        "Positive electrode Bruggeman coefficient (electrode)": pos.bruggeman_electrode,
+        "Initial concentration in positive electrode [mol.m-3]":
+            pos.initial_stoichiometry * pos.max_concentration_mol_m3,
+        "Initial concentration in electrolyte [mol.m-3]": ele.initial_concentration_mol_m3,
+        "Cation transference number": ele.transference_number, "Thermodynamic factor": ele.thermodynamic_factor,
+        "Electrolyte diffusivity [m2.s-1]": lambda c_e, T: evaluate(ele.diffusivity, c_e, pybamm),
+        "Electrolyte conductivity [S.m-1]": lambda c_e, T: evaluate(ele.conductivity, c_e, pybamm),
+        "Electrode height [m]": 1.0, "Electrode width [m]": 1.0,
+        "Reference temperature [K]": p.temperature_K, "Ambient temperature [K]": p.temperature_K,
+        "Initial temperature [K]": p.temperature_K,
+        "Lower voltage cut-off [V]": v_min_V, "Upper voltage cut-off [V]": v_max_V,
+        "Open-circuit voltage at 0% SOC [V]": v_min_V, "Open-circuit voltage at 100% SOC [V]": v_max_V,
+        "Nominal cell capacity [A.h]": 1.0, "Current function [A]": 1.0,
+        "Contact resistance [Ohm]": pos.contact_resistance_ohm_m2,
+    }, check_already_exists=False)
+    if sei != "none" and p.sei is not None:
+        sp = p.sei
+        values.update({
+            "Initial SEI thickness [m]": sp.initial_thickness_m,
+            "SEI partial molar volume [m3.mol-1]": sp.partial_molar_volume_m3_mol,
+            "Ratio of lithium moles to SEI moles": sp.lithium_per_sei, "SEI resistivity [Ohm.m]": sp.resistivity_ohm_m,
+            "SEI solvent diffusivity [m2.s-1]": sp.solvent_diffusivity_m2_s,
+            "Bulk solvent concentration [mol.m-3]": sp.solvent_concentration_mol_m3,
+            "EC diffusivity [m2.s-1]": sp.ec_diffusivity_m2_s,
+            "EC initial concentration in electrolyte [mol.m-3]": sp.ec_concentration_mol_m3,
+            "SEI kinetic rate constant [m.s-1]": sp.kinetic_rate_constant_m_s,
+            "SEI reaction exchange current density [A.m-2]": sp.exchange_current_A_m2,
+            "SEI open-circuit potential [V]": sp.open_circuit_potential_V,
+            "SEI growth transfer coefficient": sp.charge_transfer_coefficient,
+        }, check_already_exists=False)
+    var_pts = {"x_n": x_points, "x_s": x_points, "x_p": x_points, "r_n": radial_points, "r_p": radial_points}
+    return model, values, var_pts

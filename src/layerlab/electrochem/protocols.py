@@ -48,17 +48,28 @@ class RateTest:
         check_cutoffs(cell, self.v_min_V, self.v_max_V, field_prefix)
 
 
+def ocv_range_V(cell: HalfCell) -> tuple[float, float]:
+    """Range of the cell's open-circuit voltage: the cathode OCP range (half cell), or the cathode
+    OCP range minus the anode OCP range (full cell: U_p,min - U_n,max, U_p,max - U_n,min)."""
+    u_min, u_max = ocp_range_V(cell.params.positive.ocp)
+    if cell.anode is not None:
+        n_min, n_max = ocp_range_V(cell.params.negative.ocp)
+        u_min, u_max = u_min - n_max, u_max - n_min
+    return u_min, u_max
+
+
 def check_cutoffs(cell: HalfCell, v_min_V: float, v_max_V: float, field_prefix: str) -> None:
-    """Cut-offs must lie inside what the cathode OCP can reach.
+    """Cut-offs must lie inside what the cell OCV can reach (:func:`ocv_range_V`).
 
     The upper cut-off must lie strictly inside the OCP range over stoichiometry [0, 1] (else the
     charge can never end, or never start); the lower cut-off must be positive and below the
     OCP maximum and the upper cut-off.  (A lower cut-off below the OCP minimum is allowed: the
     discharge then ends by saturation of the particle surface.)
     """
-    u_min, u_max = ocp_range_V(cell.params.positive.ocp)
+    u_min, u_max = ocv_range_V(cell)
+    what = "full-cell OCV" if cell.anode is not None else "cathode OCP"
     require(u_min < v_max_V < u_max, f"{field_prefix}.v_max_V", f"got {v_max_V!r} V",
-            f"inside the cathode OCP range ({u_min:.3f}, {u_max:.3f}) V")
+            f"inside the {what} range ({u_min:.3f}, {u_max:.3f}) V")
     require(0 < v_min_V < v_max_V, f"{field_prefix}.v_min_V", f"got {v_min_V!r} V",
             f"(0, v_max_V = {v_max_V}) V")
 
@@ -110,10 +121,13 @@ def run_segments(integrator: Integrator, segments: Sequence[Segment], result: Pr
         result.traces.append(integrator.run(seg))
 
 
-def run_rate_test(integrator: Integrator, test: RateTest) -> ProtocolResult:
-    """CC-CV charge, (rest), CC discharge, (rest) for every C-rate, in order."""
+def run_rate_test(integrator: Integrator, test: RateTest, field_prefix: str = "electrochem.protocol",
+                  on_cycle=None) -> ProtocolResult:
+    """CC-CV charge, (rest), CC discharge, (rest) for every C-rate, in order.
+
+    ``on_cycle(k, result)``, if given, is called after the k-th discharge (progress logging)."""
     cell = integrator.m.cell
-    test.validate(cell)
+    test.validate(cell, field_prefix)
     res = ProtocolResult()
     for c in test.c_rates:
         q0 = integrator.charge_C_m2
@@ -132,13 +146,16 @@ def run_rate_test(integrator: Integrator, test: RateTest) -> ProtocolResult:
         res.discharge_c_rates.append(c)
         res.charge_capacity_C_m2.append(q0 - q1)
         res.discharge_capacity_C_m2.append(q2 - q1)
+        if on_cycle is not None:
+            on_cycle(len(res.discharge_capacity_C_m2) - 1, res)
     return res
 
 
 def run_cycling(integrator: Integrator, cycles: int, c_rate: float, charge_c_rate: float,
-                v_min_V: float, v_max_V: float, cv_end_c_rate: float = 0.05) -> ProtocolResult:
+                v_min_V: float, v_max_V: float, cv_end_c_rate: float = 0.05,
+                field_prefix: str = "electrochem.protocol", on_cycle=None) -> ProtocolResult:
     """Repeated CC-CV charge / CC discharge."""
-    require(cycles >= 1, "electrochem.protocol.cycles", f"got {cycles!r}", ">= 1")
+    require(cycles >= 1, f"{field_prefix}.cycles", f"got {cycles!r}", ">= 1")
     test = RateTest(c_rates=(c_rate,) * cycles, charge_c_rate=charge_c_rate, cv_end_c_rate=cv_end_c_rate,
                     v_min_V=v_min_V, v_max_V=v_max_V)
-    return run_rate_test(integrator, test)
+    return run_rate_test(integrator, test, field_prefix, on_cycle)

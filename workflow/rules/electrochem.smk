@@ -1,6 +1,13 @@
-# electrochem rules (see layerlab.electrochem): DFN half-cell rate test per electrode design.
+# electrochem rules (see layerlab.electrochem): DFN half-cell rate test per electrode design, its
+# impedance, the full cell, and the calibration of the mechanism sets.
+from layerlab.cases import parse_case
+from layerlab.electrochem.calibrate import required_inputs as calibration_inputs
+from layerlab.electrochem.mechanisms import stage_inputs
+
 
 rule dfn:
+    input:
+        runs=lambda wildcards: stage_inputs(config, parse_case(wildcards.case)),
     conda:
         CONDA_ENV
     output:
@@ -53,3 +60,30 @@ rule fullcell:
 
 TARGETS.extend(expand(f"{RESULTS}/runs/impedance/{{case}}.nc", case=stage_cases("impedance", seeds=False)))
 TARGETS.extend(expand(f"{RESULTS}/runs/fullcell/{{case}}.nc", case=stage_cases("fullcell", seeds=False)))
+
+
+rule calibrate:
+    input:
+        targets=config["calibration"]["targets_file"],
+        parameters=config["electrochem"]["parameters"],
+        runs=calibration_inputs(config),
+    conda:
+        CONDA_ENV
+    output:
+        params=f"{RESULTS}/calibration/dfn_calibrated.yaml",
+        report=report(f"{RESULTS}/calibration/residuals.csv", caption="../report/calibration.rst",
+                      category="Comparison"),
+        summary=f"{RESULTS}/calibration/residuals.json",
+    log:
+        f"{RESULTS}/logs/calibration/calibrate.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/calibration/calibrate.tsv"
+    params:
+        cfg=CONFIGFILE,
+    threads: 1
+    shell:
+        "python -m layerlab --log {log} calibrate --config {params.cfg} --out-params {output.params}"
+        " --out-report {output.report} --out-summary {output.summary}"
+
+
+TARGETS.extend(rules.calibrate.output)

@@ -1,7 +1,9 @@
 """CLI: ``python -m layerlab dfn --config CFG --case CASE --out results/runs/dfn/CASE.nc``.
 
-Everything (case, design, parameter file, tortuosity, protocol, discretisation) is validated
-before any work; on bad input nothing is written.
+Everything (case, design, parameter file, tortuosity, mechanisms, protocol, discretisation) is
+validated before any work; on bad input nothing is written.  The active mechanisms
+(``mechanisms.active``, :mod:`layerlab.electrochem.mechanisms`) and what each did are recorded in
+the output's attributes (``mechanisms``, ``mechanism_<name>``).
 """
 
 from __future__ import annotations
@@ -24,23 +26,40 @@ def _path(p: str | Path) -> Path:
     return q if q.is_absolute() or q.exists() else REPO_ROOT / q
 
 
-def prepare(config: Mapping[str, Any], case_name: str, tortuosity: str | None = None):
-    """Validated (HalfCell, Discretisation, RateTest) for one case of the campaign."""
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """Everything one DFN run of a case needs, and what the active mechanisms did."""
+
+    cell: Any
+    disc: Any
+    test: Any
+    mechanisms: dict
+
+
+def prepare_case(config: Mapping[str, Any], case_name: str, tortuosity: str | None = None) -> Prepared:
+    """Validated cell, discretisation and rate test of one case, mechanisms applied.
+
+    Parameters come from ``electrochem.parameters`` with ``electrochem.parameter_overrides``, then
+    the mechanisms listed in ``mechanisms.active`` (see :mod:`layerlab.electrochem.mechanisms`;
+    none active: exactly the plain design).
+    """
     from layerlab.cases import parse_case
-    from layerlab.electrochem.cell import HalfCell, cathode_from_design
+    from layerlab.electrochem.cell import HalfCell
     from layerlab.electrochem.dfn import Discretisation
+    from layerlab.electrochem.mechanisms import apply_mechanisms
     from layerlab.electrochem.parameters import load_parameters
     from layerlab.electrochem.protocols import RateTest
     from layerlab.errors import InputError
 
     ec = dict(config.get("electrochem", {}))
-    design = parse_case(case_name).design(config)
+    case = parse_case(case_name)
     params = load_parameters(_path(ec["parameters"]) if ec.get("parameters") else None)
     params = params.with_overrides(ec.get("parameter_overrides"))
     tau = tortuosity if tortuosity is not None else ec.get("tortuosity")
     if isinstance(tau, str):
         tau = _path(tau)
-    cell = HalfCell(params, cathode_from_design(design, tau))
+    applied = apply_mechanisms(config, case, params, tau)
+    cell = HalfCell(applied.params, applied.cathode)
     disc_fields = {f.name for f in dataclasses.fields(Discretisation)}
     disc_cfg = dict(ec.get("discretisation", {}))
     for key in disc_cfg:
@@ -56,7 +75,20 @@ def prepare(config: Mapping[str, Any], case_name: str, tortuosity: str | None = 
         proto["c_rates"] = tuple(float(c) for c in proto["c_rates"])
     test = RateTest(**proto)
     test.validate(cell)
-    return cell, disc, test
+    return Prepared(cell, disc, test, applied.record)
+
+
+def prepare(config: Mapping[str, Any], case_name: str, tortuosity: str | None = None):
+    """Validated (HalfCell, Discretisation, RateTest) for one case of the campaign."""
+    p = prepare_case(config, case_name, tortuosity)
+    return p.cell, p.disc, p.test
+
+
+def mechanism_attrs(record: Mapping[str, str]) -> dict[str, str]:
+    """Output attributes naming the active mechanisms and what each did."""
+    attrs = {"mechanisms": ", ".join(record) if record else "none"}
+    attrs.update({f"mechanism_{k}": v for k, v in record.items()})
+    return attrs
 
 
 def _add_dfn_arguments(p: argparse.ArgumentParser) -> None:
@@ -70,7 +102,8 @@ def _add_dfn_arguments(p: argparse.ArgumentParser) -> None:
 def _run_dfn(args: argparse.Namespace) -> int:
     from layerlab.config import load_config
     cfg = load_config(args.config)
-    cell, disc, test = prepare(cfg, args.case, args.tortuosity)
+    prep = prepare_case(cfg, args.case, args.tortuosity)
+    cell, disc, test = prep.cell, prep.disc, prep.test
     from layerlab.electrochem.dfn import DFNModel
     from layerlab.electrochem.integrator import Integrator
     from layerlab.electrochem.output import protocol_dataset
@@ -81,7 +114,8 @@ def _run_dfn(args: argparse.Namespace) -> int:
     model = DFNModel(cell, disc, comm=MPI.COMM_WORLD)
     it = Integrator(model, record_profiles=True)
     res = run_rate_test(it, test)
-    ds = protocol_dataset(model, res, attrs={"case": args.case, "parameter_set": cell.params.name})
+    ds = protocol_dataset(model, res, attrs={"case": args.case, "parameter_set": cell.params.name,
+                                                   **mechanism_attrs(prep.mechanisms)})
     if "discharge_capacity" in ds:
         log.info("%s: discharge capacity %s mAh/g at %s C", args.case,
                  [round(float(v), 1) for v in ds["discharge_capacity"].values], list(test.c_rates))

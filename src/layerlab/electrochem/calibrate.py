@@ -207,14 +207,6 @@ def variant_config(config: Mapping[str, Any], mset: MechanismSet, values: Mappin
     return cfg
 
 
-def release(model) -> None:
-    """Destroy the PETSc objects of a DFN model now (MPICH allows 2048 communicators per process and
-    every model holds several until destroyed: a calibration builds hundreds of models)."""
-    for prob in getattr(model, "problems", {}).values():
-        for obj in (prob.solver, prob.A, prob.b, prob.x):
-            obj.destroy()
-
-
 def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float, float, str]]:
     """The paper's rate test (as :func:`~layerlab.electrochem.protocols.run_rate_test`), tolerant of
     solver failures: (C-rate, discharge capacity C/m2, note) per rate.
@@ -244,7 +236,7 @@ def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float
                     break
                 except SolverFailure as err:
                     log.warning("charge before %gC failed%s: %s", c, " (fresh model)" if fresh else "", err)
-                    release(integrator.m)
+                    integrator.m.close()
                     integrator = None
                     if fresh:
                         break
@@ -259,11 +251,11 @@ def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float
                 note = f"discharge solve failed; capacity up to the last accepted step ({err})"
                 log.warning("%gC: %s", c, note)
                 out.append((c, integrator.charge_C_m2 - q1, note))
-                release(integrator.m)
+                integrator.m.close()
                 integrator = None
     finally:
         if integrator is not None:
-            release(integrator.m)
+            integrator.m.close()
     return out
 
 

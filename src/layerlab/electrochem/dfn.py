@@ -577,6 +577,14 @@ class DFNModel:
             return -101
         return reason
 
+    def close(self) -> None:
+        """Destroy the PETSc objects now (MPICH allows 2048 communicators per process and every
+        model holds several until destroyed: a calibration builds hundreds of models)."""
+        for prob in self.problems.values():
+            for obj in (prob.solver, prob.A, prob.b, prob.x):
+                obj.destroy()
+        self.problems = {}
+
     def newton_iterations(self, mode: str) -> int:
         return self.problems[mode].solver.getIterationNumber()
 

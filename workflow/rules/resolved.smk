@@ -1,5 +1,6 @@
 # resolved rules (see layerlab.resolved): microstructure-resolved half-cell discharge (and charge) on
-# the geometry stage's two-phase 3D mesh.  Cases: the sweeps listed in resolved.sweeps (default none).
+# the geometry stage's two-phase 3D mesh (cases: resolved.sweeps), and 2D runs on the wetting
+# geometries, fully wet and with the wetting stage's trapped-air map (cases: resolved.sweeps2d).
 
 rule resolved:
     input:
@@ -24,3 +25,48 @@ rule resolved:
 
 
 TARGETS.extend(expand(f"{RESULTS}/runs/resolved/{{case}}.nc", case=stage_cases("resolved")))
+
+
+rule resolved2d:
+    input:
+        packing=f"{RESULTS}/geometry/{{case}}/packing2d.json",
+        air=lambda wildcards: [f"{RESULTS}/runs/wetting/{wildcards.case}.nc"] if wildcards.wetting == "air" else [],
+    output:
+        f"{RESULTS}/runs/resolved2d/{{case}}.{{wetting}}.nc",
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/resolved2d/{{case}}.{{wetting}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/resolved2d/{{case}}.{{wetting}}.tsv"
+    params:
+        cfg=CONFIGFILE,
+        air=lambda wildcards, input: f"--air-map {input.air}" if input.air else "",
+    wildcard_constraints:
+        wetting="wet|air",
+    resources:
+        mpi="mpiexec",
+        tasks=config["resolved"]["ranks"],
+    shell:
+        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} resolve2d --config {params.cfg}"
+        " --case {wildcards.case} --packing {input.packing} {params.air} --out {output}"
+
+
+rule air_loss:
+    input:
+        wet=expand(f"{RESULTS}/runs/resolved2d/{{case}}.wet.nc", case=stage_cases("resolved", "sweeps2d")),
+        air=expand(f"{RESULTS}/runs/resolved2d/{{case}}.air.nc", case=stage_cases("resolved", "sweeps2d")),
+    output:
+        report(f"{RESULTS}/tables/air_loss.csv", caption="../report/air_loss.rst", category="Comparison"),
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/resolved2d/air_loss.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/resolved2d/air_loss.tsv"
+    shell:
+        "python -m layerlab --log {log} air-loss --wet {input.wet} --air {input.air} --out {output}"
+
+
+if stage_cases("resolved", "sweeps2d"):
+    TARGETS.append(f"{RESULTS}/tables/air_loss.csv")

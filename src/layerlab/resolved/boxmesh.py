@@ -69,13 +69,13 @@ def _tag_and_mesh(gmsh, solid: list[int], liquid: list[int], sep: list[int], wid
     gm.mesh.generate(3)
 
 
-def _finish(gmsh, comm: MPI.Comm, msh_path: str | None) -> "dolfinx.io.gmsh.MeshData":
+def _finish(gmsh, comm: MPI.Comm, msh_path: str | None, gdim: int = 3) -> "dolfinx.io.gmsh.MeshData":
     if comm.rank == 0 and msh_path:
         gmsh.option.setNumber("Mesh.ScalingFactor", UM)
         gmsh.write(msh_path)
         gmsh.option.setNumber("Mesh.ScalingFactor", 1.0)
     partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
-    data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=3, partitioner=partitioner)
+    data = dolfinx.io.gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=gdim, partitioner=partitioner)
     data.mesh.geometry.x[:] *= UM
     gmsh.clear()
     return data

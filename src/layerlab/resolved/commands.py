@@ -20,26 +20,45 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vtx", help="folder for VTX fields (ParaView); none when omitted")
 
 
-def _run(args: argparse.Namespace) -> int:
+def checked_inputs(args: argparse.Namespace):
+    """Config, case, ``resolved`` section, parameters and materials, checked before any work.
+
+    Shared by ``resolve3d`` and ``resolve2d``.
+    """
     from layerlab.cases import parse_case
     from layerlab.config import load_config
     from layerlab.design import load_materials
+    from layerlab.electrochem.electrolyte import ocp_range_V
     from layerlab.electrochem.parameters import load_parameters
 
-    # --- every input check before any work -------------------------------------------------------
     config = load_config(args.config)
     case = parse_case(args.case)
     cfg = config["resolved"]
     require(str(args.out).endswith(".nc"), "out", f"got {args.out!r}", "a path ending in .nc")
-    require(Path(args.mesh).is_file(), "mesh", f"file {args.mesh!r} does not exist", "a gmsh .msh file")
     params = load_parameters(cfg["parameters"])
     materials = load_materials(config["materials"])
-    from layerlab.electrochem.electrolyte import ocp_range_V
     u_min, u_max = ocp_range_V(params.positive.ocp)
     require(u_min < cfg["v_max_V"] < u_max, "resolved.v_max_V", f"got {cfg['v_max_V']!r} V",
             f"inside the cathode OCP range ({u_min:.3f}, {u_max:.3f}) V")
     require(cfg["v_min_V"] < cfg["v_max_V"], "resolved.v_min_V", f"got {cfg['v_min_V']!r} V",
             f"< v_max_V = {cfg['v_max_V']} V")
+    return config, case, cfg, params, materials
+
+
+def move_vtx(tmp: str | None, folder: str | None) -> None:
+    """Replace ``folder`` by the finished VTX folder ``tmp`` (rank 0)."""
+    if tmp and folder:
+        import os
+        import shutil
+        if Path(folder).exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+
+
+def _run(args: argparse.Namespace) -> int:
+    # --- every input check before any work -------------------------------------------------------
+    config, case, cfg, params, materials = checked_inputs(args)
+    require(Path(args.mesh).is_file(), "mesh", f"file {args.mesh!r} does not exist", "a gmsh .msh file")
 
     from layerlab.fe import MPI
     from layerlab.geometry.readmesh import read_msh
@@ -66,12 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     comm.Barrier()
     if comm.rank == 0:
         write_netcdf(ds, args.out, config, case=case.name, mesh=str(args.mesh))
-        if vtx_tmp:
-            import os
-            import shutil
-            if Path(args.vtx).exists():
-                shutil.rmtree(args.vtx)
-            os.replace(vtx_tmp, args.vtx)
+        move_vtx(vtx_tmp, args.vtx)
         log.info("wrote %s: discharge %.2f mAh/g (%s)", args.out, ds.attrs["discharge_capacity_mAh_g"],
                  ds.attrs["discharge_end_reason"])
     comm.Barrier()

@@ -10,6 +10,15 @@ from the model (its cells get no unknowns; its surface becomes a no-flux wall of
 electrolyte) and reported in the log and in :class:`Phases`.  A mesh in which no particle
 reaches the current collector, or whose cells or boundaries are not tagged, raises
 :class:`~layerlab.errors.InputError` before any work.
+
+Conducting pores (``conducting_pores=True``, used by the 2D runs, whose disks never touch): the
+unresolved carbon-binder network is modelled as a homogenised electronic conductor filling the
+electrode's pore space (wet or dry) beside the electrolyte.  ``phi_s`` then lives on the
+*conductor* submesh (particles + electrode pores) and every particle reaches the current
+collector through it, so none is excluded.  Without it the conductor is the particle submesh.
+
+Dry cells (``dry_cells``, local indices of electrode-pore cells filled with trapped air): they are
+removed from the electrolyte; particle-surface facets next to them carry no reaction.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ from layerlab.geometry import tags as T
 
 log = logging.getLogger("layerlab.resolved")
 
+BINDER = 40        # integration id (not a mesh tag): electrode-pore cells conducting electrons
+
 
 @dataclass
 class Phases:
@@ -33,6 +44,7 @@ class Phases:
     msh: "mesh.Mesh"
     electrolyte: "mesh.Mesh"          # ELECTROLYTE + SEPARATOR cells
     solid: "mesh.Mesh"                # connected PARTICLES cells
+    conductor: "mesh.Mesh"            # cells carrying phi_s: the solid, or solid + pores (binder)
     entity_maps: list
     cells: dict[int, np.ndarray]      # owned cells per subdomain id (ELECTROLYTE, PARTICLES, SEPARATOR)
     interface: np.ndarray             # (n, 4): electrolyte cell, local facet, particle cell, local facet
@@ -42,6 +54,9 @@ class Phases:
     components: int                   # connected particle components (global)
     excluded_components: int
     excluded_volume_fraction: float   # of the particle volume
+    binder: bool = False              # conducting pores: cells[BINDER] carry binder conduction
+    dry_cells: int = 0                # electrode-pore cells removed as air (global count)
+    dry_pore_fraction: float = 0.0    # their share of the electrode-pore volume
 
     @property
     def gdim(self) -> int:
@@ -132,8 +147,15 @@ def _volume(msh: "mesh.Mesh", cells: np.ndarray) -> float:
     return msh.comm.allreduce(fem.assemble_scalar(fem.form(one * dx(1))), op=MPI.SUM)
 
 
-def build_phases(data) -> Phases:
-    """Check the tags, exclude unconnected particles, and build submeshes and integration data."""
+def build_phases(data, conducting_pores: bool = False, dry_cells: np.ndarray | None = None) -> Phases:
+    """Check the tags, exclude unconnected particles, and build submeshes and integration data.
+
+    Parameters
+    ----------
+    data : mesh data (mesh, cell_tags, facet_tags) with the tags of :mod:`layerlab.geometry.tags`
+    conducting_pores : the electrode pores carry a homogenised carbon-binder conductor (see above)
+    dry_cells : local indices (owned and ghost) of ELECTROLYTE cells filled with air
+    """
     check_tags(data)
     msh, ct, ft = data.mesh, data.cell_tags, data.facet_tags
     comm = msh.comm
@@ -145,8 +167,24 @@ def build_phases(data) -> Phases:
     n_owned = top.index_map(tdim).size_local
     phase = np.zeros(nloc, dtype=np.int32)
     phase[ct.indices] = ct.values
+    electrode_pores = np.flatnonzero(phase == T.ELECTROLYTE).astype(np.int32)
+    n_dry = 0
+    dry = np.asarray(dry_cells if dry_cells is not None else [], dtype=np.int32)
+    if dry_cells is not None:
+        if _global_count(comm, int(np.count_nonzero(phase[dry] != T.ELECTROLYTE))):
+            raise InputError("air_map", "air placed in cells that are not electrode pores",
+                             "air only in electrolyte-tagged cells")
+        phase[dry] = -T.ELECTROLYTE
+        n_dry = _global_count(comm, int(np.count_nonzero(dry < n_owned)))
     particles = np.flatnonzero(phase == T.PARTICLES).astype(np.int32)
-    connected, ncomp, nexcl = connected_to(msh, particles, ft.find(T.CURRENT_COLLECTOR))
+    if conducting_pores:
+        conductor_cells = np.union1d(particles, electrode_pores).astype(np.int32)
+        connected, ncomp, _ = connected_to(msh, conductor_cells, ft.find(T.CURRENT_COLLECTOR))
+        connected = connected[np.isin(conductor_cells, particles)]      # both sorted: particles' order
+        _, ncomp, _ = connected_to(msh, particles, ft.find(T.CURRENT_COLLECTOR))   # disks, for the record
+        nexcl = 0        # the binder fills the electrode's pores: every particle reaches the collector
+    else:
+        connected, ncomp, nexcl = connected_to(msh, particles, ft.find(T.CURRENT_COLLECTOR))
     # electrolyte pockets cut off from the separator side never wet and carry no ionic current:
     # excluded too (their potential would be undetermined)
     pores = np.flatnonzero((phase == T.ELECTROLYTE) | (phase == T.SEPARATOR)).astype(np.int32)
@@ -154,6 +192,12 @@ def build_phases(data) -> Phases:
     if npx:
         log.warning("%d of %d electrolyte components do not reach the counter electrode: excluded", npx, npc)
     phase[pores[~wet]] = -T.ELECTROLYTE
+    dry_fraction = 0.0
+    if n_dry:
+        dry_fraction = (_volume(msh, dry[dry < n_owned])
+                        / _volume(msh, electrode_pores[electrode_pores < n_owned]))
+        log.info("%d electrode-pore cells (%.2f %% of the pore volume) are air-filled: removed from the "
+                 "electrolyte", n_dry, 100 * dry_fraction)
     if comm.allreduce(int(np.count_nonzero(connected[particles < n_owned])), op=MPI.SUM) == 0:
         raise InputError("mesh", "no particle reaches the current collector through the solid",
                          "particles touching the current_collector facets (21)")
@@ -169,6 +213,11 @@ def build_phases(data) -> Phases:
     solid = particles[connected]
     e_mesh, e_map, _, _ = mesh.create_submesh(msh, tdim, liquid)
     s_mesh, s_map, _, _ = mesh.create_submesh(msh, tdim, solid)
+    entity_maps = [e_map, s_map]
+    c_mesh = s_mesh
+    if conducting_pores:
+        c_mesh, c_map, _, _ = mesh.create_submesh(msh, tdim, np.union1d(solid, electrode_pores).astype(np.int32))
+        entity_maps.append(c_map)
 
     def owned_of(tag: int) -> np.ndarray:
         return np.flatnonzero(phase[:n_owned] == tag).astype(np.int32)
@@ -181,12 +230,19 @@ def build_phases(data) -> Phases:
     ifc = ifc[is_liquid[ifc[:, 0]] & (phase[ifc[:, 2]] == T.PARTICLES)]
     ccf = fem.compute_integration_domains(IT.exterior_facet, top, ft.find(T.CURRENT_COLLECTOR)).reshape(-1, 2)
     cc_all = ccf.copy()
-    ccf = ccf[phase[ccf[:, 0]] == T.PARTICLES]
+    conducts = phase == T.PARTICLES
+    if conducting_pores:
+        conducts[electrode_pores] = True
+    ccf = ccf[conducts[ccf[:, 0]]]
     tpf = fem.compute_integration_domains(IT.exterior_facet, top, ft.find(T.TOP)).reshape(-1, 2)
     tpf = tpf[is_liquid[tpf[:, 0]]]
-    return Phases(msh=msh, electrolyte=e_mesh, solid=s_mesh, entity_maps=[e_map, s_map],
-                  cells={T.ELECTROLYTE: owned_of(T.ELECTROLYTE), T.PARTICLES: owned_of(T.PARTICLES),
-                         T.SEPARATOR: owned_of(T.SEPARATOR)},
+    cells = {T.ELECTROLYTE: owned_of(T.ELECTROLYTE), T.PARTICLES: owned_of(T.PARTICLES),
+             T.SEPARATOR: owned_of(T.SEPARATOR)}
+    if conducting_pores:
+        cells[BINDER] = electrode_pores[electrode_pores < n_owned]
+    return Phases(msh=msh, electrolyte=e_mesh, solid=s_mesh, conductor=c_mesh, entity_maps=entity_maps,
+                  cells=cells, binder=conducting_pores, dry_cells=n_dry,
+                  dry_pore_fraction=dry_fraction,
                   interface=ifc, collector=ccf, top=tpf, collector_all=cc_all, components=ncomp,
                   excluded_components=nexcl,
                   excluded_volume_fraction=v_excl / v_all if v_all > 0 else 0.0)

@@ -19,6 +19,12 @@ material functions and parameters as the DFN of :mod:`layerlab.electrochem`)::
     top:        Li metal, Butler-Volmer with eta_Li = -phi_e (phi_Li = 0): N_e.n = -I_Li/F, i_e.n = -I_Li
     collector:  i_s.n = I_app A_box / A_contact on the particle facets (galvanostatic, discharge
                 > 0); the cell voltage is the mean of phi_s over them.
+    binder:     with conducting pores (:mod:`layerlab.resolved.domains`, the 2D runs) phi_s also
+                lives in the electrode pores, div(-sigma_b grad phi_s) = 0 there (sigma_b: the
+                effective conductivity of the carbon-binder network per pore volume), and the
+                collector condition applies on the whole collector line.
+
+The equations hold in 2D and 3D (2D: per metre of depth, so per m2 of current collector).
 
 The blocks of ``c_e`` and ``s`` are multiplied by F so that every residual is in amperes.
 Lithium (electrolyte + particles) changes exactly by the time integral of the foil current / F
@@ -35,7 +41,7 @@ from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
 from layerlab.electrochem.parameters import FARADAY, ParameterSet
 from layerlab.fe import MPI, PETSc, fem, ufl
 from layerlab.geometry import tags as T
-from layerlab.resolved.domains import Phases
+from layerlab.resolved.domains import BINDER, Phases
 
 E, P, S = T.ELECTROLYTE, T.PARTICLES, T.SEPARATOR
 CC, TOP, IFC = T.CURRENT_COLLECTOR, T.TOP, T.INTERFACE
@@ -68,7 +74,8 @@ class ResolvedModel:
     """
 
     def __init__(self, phases: Phases, params: ParameterSet, settings: SolverSettings | None = None,
-                 separator_tortuosity: float | None = None, prefix: str = "resolved") -> None:
+                 separator_tortuosity: float | None = None, prefix: str = "resolved",
+                 binder_conductivity_S_m: float | None = None) -> None:
         self.ph, self.p = phases, params
         self.settings = settings or SolverSettings()
         self.comm = phases.msh.comm
@@ -78,7 +85,10 @@ class ResolvedModel:
         self.Ve = fem.functionspace(phases.electrolyte, ("Lagrange", 1))
         self.Vphie = fem.functionspace(phases.electrolyte, ("Lagrange", 1))
         self.Vs = fem.functionspace(phases.solid, ("Lagrange", 1))
-        self.Vphis = fem.functionspace(phases.solid, ("Lagrange", 1))
+        self.Vphis = fem.functionspace(phases.conductor, ("Lagrange", 1))
+        if phases.binder and not (binder_conductivity_S_m and binder_conductivity_S_m > 0):
+            raise ValueError("conducting pores need binder_conductivity_S_m > 0")
+        self.binder_conductivity_S_m = binder_conductivity_S_m if phases.binder else None
         self.u = [fem.Function(V, name=n) for V, n in ((self.Ve, "c_e"), (self.Vphie, "phi_e"),
                                                        (self.Vs, "stoichiometry"), (self.Vphis, "phi_s"))]
         self.u_n = [fem.Function(f.function_space) for f in self.u]
@@ -90,8 +100,25 @@ class ResolvedModel:
         self._forms(prefix)
         self.set_rest_state(params.positive.initial_stoichiometry)
         self.ocp_min_V = ocp_range_V(params.positive.ocp)[0]
+        self.residual_floor_A = self._residual_floor()
 
     # ---- set-up -----------------------------------------------------------------------------
+    def _residual_floor(self) -> float:
+        """Round-off level of the potential residuals, A: 10 eps sigma_max U sqrt(N) h^(d-2).
+
+        Conduction matrix entries scale as sigma h^(d-2): h-independent in 2D, where the
+        round-off of potentials of ~4 V (not the current) bounds the attainable residual.
+        """
+        msh = self.ph.msh
+        d = msh.topology.dim
+        n_cells = msh.topology.index_map(d).size_global
+        h = (self._scalar_parent(self.one * ufl.dx(domain=msh)) / n_cells) ** (1.0 / d)
+        ele = self.p.electrolyte
+        kappa0 = float(evaluate(ele.conductivity, np.array(ele.initial_concentration_mol_m3)))
+        sigma = max(self.p.positive.electronic_conductivity_S_m, self.binder_conductivity_S_m or 0.0, kappa0)
+        n = sum(f.function_space.dofmap.index_map.size_global for f in self.u)
+        return 10 * np.finfo(float).eps * sigma * 5.0 * np.sqrt(n) * h ** (d - 2)
+
     def _measures(self) -> None:
         ph, msh = self.ph, self.ph.msh
         self.dx = ufl.Measure("dx", domain=msh, subdomain_data=[(k, v) for k, v in ph.cells.items()])
@@ -167,6 +194,8 @@ class ResolvedModel:
         sigma = pos.electronic_conductivity_S_m
         R_phis = (sigma * ufl.inner(ufl.grad(phis), ufl.grad(r)) * dx(P) + j * r("-") * dS(IFC)
                   + self.I_cc * r * ds(CC))
+        if self.ph.binder:
+            R_phis += self.binder_conductivity_S_m * ufl.inner(ufl.grad(phis), ufl.grad(r)) * dx(BINDER)
         self.residual = ufl.extract_blocks(R_ce + R_phie + R_s + R_phis)
 
         st = self.settings
@@ -246,7 +275,7 @@ class ResolvedModel:
         self.I_cc.value = current_A_m2 * self.box_area_m2 / self.contact_area_m2
         snes = self.problem.solver
         ref = max(abs(current_A_m2), 1.0) * self.box_area_m2
-        snes.setTolerances(atol=self.settings.newton_atol_rel * ref)
+        snes.setTolerances(atol=max(self.settings.newton_atol_rel * ref, self.residual_floor_A))
         try:
             self.problem.solve()
         except Exception:  # PETSc error from NaN/Inf in assembly
@@ -289,8 +318,14 @@ class ResolvedModel:
         b.scatter_reverse(__import__("dolfinx").la.InsertMode.add)
         n = V.dofmap.index_map.size_local
         z = V.tabulate_dof_coordinates()[:n, self.ph.gdim - 1]
-        idx = np.clip(np.searchsorted(edges_m, z, side="right") - 1, 0, len(edges_m) - 2)
-        loc = np.bincount(idx, weights=b.array[:n], minlength=len(edges_m) - 1)
+        # a dof within round-off of a bin edge (a vertex on the line) counts half in each bin, so
+        # the profile does not depend on the last bit of its coordinate
+        tol = 1e-9 * (edges_m[-1] - edges_m[0])
+        nb = len(edges_m) - 1
+        lo = np.clip(np.searchsorted(edges_m, z - tol, side="right") - 1, 0, nb - 1)
+        hi = np.clip(np.searchsorted(edges_m, z + tol, side="right") - 1, 0, nb - 1)
+        w = b.array[:n]
+        loc = (np.bincount(lo, weights=0.5 * w, minlength=nb) + np.bincount(hi, weights=0.5 * w, minlength=nb))
         return self.comm.allreduce(loc, op=MPI.SUM)
 
     def profiles(self, edges_m: np.ndarray) -> dict[str, np.ndarray]:

@@ -76,8 +76,11 @@ class VTXOutput:
         Path(folder).mkdir(parents=True, exist_ok=True)
         comm = model.comm
         ce, phie, s, phis = model.u
-        self.writers = [dolfinx.io.VTXWriter(comm, str(Path(folder) / "electrolyte.bp"), [ce, phie], engine="BP4"),
-                        dolfinx.io.VTXWriter(comm, str(Path(folder) / "particles.bp"), [s, phis], engine="BP4")]
+        groups = [("electrolyte.bp", [ce, phie]), ("particles.bp", [s, phis])]
+        if model.ph.binder:        # phi_s on the conductor (particles + pores): its own file
+            groups = [groups[0], ("particles.bp", [s]), ("solid_potential.bp", [phis])]
+        self.writers = [dolfinx.io.VTXWriter(comm, str(Path(folder) / name), fields, engine="BP4")
+                        for name, fields in groups]
 
     def write(self, t_s: float) -> None:
         for w in self.writers:

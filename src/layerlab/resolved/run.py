@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -28,12 +29,20 @@ class Protocol:
 def run_resolved(mesh_data, params: ParameterSet, protocol: Protocol, specific_capacity_A_kg: float,
                  density_kg_m3: float, control: StepControl | None = None,
                  settings: SolverSettings | None = None, profile_bins: int = 30,
-                 profile_every_s: float = 1800.0, vtx_folder: str | None = None):
-    """Run the protocol on a two-phase mesh; returns (xarray dataset, model)."""
+                 profile_every_s: float = 1800.0, vtx_folder: str | None = None,
+                 conducting_pores: bool = False, binder_conductivity_S_m: float | None = None,
+                 dry_cells: np.ndarray | None = None,
+                 on_output: Callable[[ResolvedModel, float], None] | None = None):
+    """Run the protocol on a two-phase mesh; returns (xarray dataset, model).
+
+    ``conducting_pores``, ``binder_conductivity_S_m``, ``dry_cells``: see
+    :func:`layerlab.resolved.domains.build_phases` (the 2D runs); ``on_output(model, t_s)`` is
+    called at every profile output.
+    """
     from layerlab.resolved.outputs import VTXOutput, to_dataset
 
-    phases = build_phases(mesh_data)
-    model = ResolvedModel(phases, params, settings)
+    phases = build_phases(mesh_data, conducting_pores=conducting_pores, dry_cells=dry_cells)
+    model = ResolvedModel(phases, params, settings, binder_conductivity_S_m=binder_conductivity_S_m)
     s0 = stoichiometry_at_ocp(params.positive.ocp, protocol.v_max_V)
     model.set_rest_state(s0)
     msh = phases.msh
@@ -43,7 +52,13 @@ def run_resolved(mesh_data, params: ParameterSet, protocol: Protocol, specific_c
     vol = model.particle_volume_m3_m2()
     one_c = specific_capacity_A_kg * density_kg_m3 * vol
     vtx = VTXOutput(model, vtx_folder) if vtx_folder else None
-    runner = Runner(model, control, edges, profile_every_s, vtx.write if vtx else None)
+    def output(t_s: float) -> None:
+        if vtx:
+            vtx.write(t_s)
+        if on_output:
+            on_output(model, t_s)
+
+    runner = Runner(model, control, edges, profile_every_s, output)
     traces, labels = [], []
     traces.append(runner.run_cc(protocol.discharge_c_rate * one_c, v_min_V=protocol.v_min_V,
                                 label=f"discharge {protocol.discharge_c_rate:g}C"))
@@ -71,6 +86,8 @@ def run_resolved(mesh_data, params: ParameterSet, protocol: Protocol, specific_c
         "particle_components": phases.components,
         "excluded_particle_components": phases.excluded_components,
         "excluded_particle_volume_fraction": phases.excluded_volume_fraction,
+        "air_filled_pore_cells": phases.dry_cells,
+        "air_filled_pore_fraction": phases.dry_pore_fraction,
         "mpi_ranks": msh.comm.size,
         "cells": msh.topology.index_map(msh.topology.dim).size_global,
         "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),

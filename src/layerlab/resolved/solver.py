@@ -143,6 +143,9 @@ class Runner:
                 break
             self._accept(dt)
             self._record(tr)
+            if len(tr.t_s) % 20 == 0:
+                log.info("%s: t = %.6g s, dt = %.3g s, V = %.4f V, %d Newton its so far", label, self.t_s, dt,
+                         tr.voltage_V[-1], tr.newton_its)
             if self.t_s >= t_end - 1e-9 * max(1.0, duration_s):
                 tr.end_reason = "duration"
                 break

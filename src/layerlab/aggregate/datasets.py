@@ -124,8 +124,8 @@ def build_dataset(config: Mapping[str, Any], name: str) -> xr.Dataset:
                 part[k].attrs.update(SOURCE_COORDS.get(k, {"long_name": k, "units": "1"}))
         parts.append(part)
     if len(parts) > 1:
-        combined = xr.combine_by_coords(parts, combine_attrs="drop_conflicts", join="outer")
-        assert isinstance(combined, xr.Dataset)
+        # the sources differ in their own coordinate (e.g. cell), so an outer merge never conflicts
+        combined = xr.merge(parts, join="outer", compat="no_conflicts", combine_attrs="drop_conflicts")
     else:
         combined = parts[0] if parts else xr.Dataset()
     combined.attrs.update(runs_expected=expected, runs_found=found, missing_runs=" ".join(missing))

@@ -21,6 +21,18 @@ def select(da: xr.DataArray, **coords: object) -> xr.DataArray | None:
 def select_scalar(da: xr.DataArray, **coords: object) -> float:
     """One value of ``da`` at ``coords`` (averaged over seeds); NaN when absent or not unique."""
     sub = select(da, **coords)
-    if sub is None or sub.size != 1:
+    if sub is None:
+        return float("nan")
+    sub = drop_unrun(sub)
+    if sub.size != 1:
         return float("nan")
     return float(sub.values.reshape(-1)[0])
+
+
+def drop_unrun(da: xr.DataArray, keep: tuple[str, ...] = ()) -> xr.DataArray:
+    """Drop the all-NaN entries of every dimension except ``keep`` (combinations not run: e.g. the
+    half-cell porosities on the full-cell slice of a stacked dataset)."""
+    for dim in da.dims:
+        if dim not in keep and da.sizes[dim] > 1:
+            da = da.dropna(dim, how="all")
+    return da

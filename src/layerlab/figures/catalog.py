@@ -141,7 +141,7 @@ def fig5h(ds: Datasets, targets: Mapping) -> plt.Figure:
     capacity_figure(ds.get("rate_capability"), "rate capability", series, ax=ax_r)
     cyc = ds.get("cycling")
     missing = []
-    for (label, sel), colour in zip(series, ("tab:blue", "tab:purple")):
+    for (label, sel), colour in zip(series, ("C0", "C1")):
         sel = {k: v for k, v in sel.items() if k != "cell"}
         da = None if cyc is None or "capacity_retention" not in cyc else select(cyc["capacity_retention"], **sel)
         if da is None or da.isnull().all() or "cycle" not in da.dims:
@@ -157,7 +157,7 @@ def fig5h(ds: Datasets, targets: Mapping) -> plt.Figure:
     if ax_c.get_legend_handles_labels()[0]:
         ax_c.legend(fontsize=7)
     fig.suptitle("Fig. 5h: full cell graphite || NMC83, 24.6 mg/cm$^2$ (paper: 1:1 better from 0.5C up)",
-                 fontsize=10)
+                 fontsize=10, y=1.02)
     return fig
 
 

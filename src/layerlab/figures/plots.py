@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from layerlab.aggregate.select import select  # noqa: E402
+from layerlab.aggregate.select import drop_unrun, select  # noqa: E402
 from layerlab.io import atomic_path  # noqa: E402
 
 ARCH_COLORS = {"L-Dry-S": "tab:blue", "S-Dry-L": "tab:red", "Mix-Dry-Mix": "tab:green",
@@ -63,6 +63,7 @@ def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[
         if da is None or da.isnull().all() or x_dim not in da.dims:
             missing.append(label)
             continue
+        da = drop_unrun(da, keep=(x_dim,))
         da = da.squeeze([d for d in da.dims if d != x_dim and da.sizes[d] == 1], drop=True)
         ax.plot(da[x_dim], da.values, "-s", color=ARCH_COLORS.get(label),
                 label=f"{label} (model)")

@@ -3,10 +3,12 @@
 With the front starting ``d0`` below the inlet, the electrolyte reaches the outlet after filling
 the reservoir gap, the array (porosity x height) and the outlet buffer:
 ``t = (y0 - y_top + porosity (y_top - y_bottom) + y_bottom) / U``.  Runs the whole case pipeline
-(geometry-stage files -> netCDF) and checks the written metrics.
+(geometry-stage files -> netCDF) and checks the written metrics and the final air map.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pytest
@@ -45,3 +47,15 @@ def test_cylinder_array_breakthrough_time(mpi_tmp_path) -> None:
         assert ds.depth.size == 20 and np.all(np.isfinite(ds.air_fraction_profile.values))
         assert out.with_suffix(".phi.bp").is_dir() and out.with_suffix(".snapshots.bp").is_dir()
         assert not out.with_suffix(".ckpt").exists()
+        # final phase raster: NaN on the cylinders (solid), 0/1 elsewhere, tied to the packing file
+        air = ds.air_map.values
+        assert air.shape == (120, 40) and ds.map_x.attrs["units"] == "m"     # 0.25 um default spacing
+        assert np.isclose(ds.map_x.values[1] - ds.map_x.values[0], 0.25 * UM)
+        solid = np.isnan(air)
+        assert abs(solid.mean() / (3 * np.pi * radius**2 / (width * height)) - 1) < 0.03
+        assert set(np.unique(air[~solid])) <= {0.0, 1.0}
+        gx, gy = np.meshgrid(ds.map_x.values, ds.map_y.values)
+        assert np.all(solid[np.hypot(gx - width / 2, gy - (yb + 3 * UM)) < radius - 0.3 * UM])
+        assert np.all(air[gy > yt + 1 * UM] == 0.0)                         # wet above the array
+        assert ds.air_map.attrs["packing_sha256"] == hashlib.sha256(packing.read_bytes()).hexdigest()
+        assert ds.air_map.attrs["case"] == ds.attrs["case"] == "L-S_load29.6_por0.55_ls0.5_seed0"

@@ -4,7 +4,8 @@ Inputs: ``mesh2d.msh`` (groups :data:`layerlab.geometry.tags.NAMES_2D`), ``packi
 (``width_m``, ``domain_height_m``, ``electrode_y_range_m``) and ``mesh2d.json`` (``min_throat_m``)
 beside the mesh.  Every input is checked before the first time step; on bad input nothing is
 written.  Outputs: ``OUT`` (netCDF), ``OUT`` with suffix ``.phi.bp`` (final phase field, VTX),
-``.snapshots.bp`` (phase field at the configured snapshot times) and, while running, a checkpoint
+``.snapshots.bp`` (phase field at the configured snapshot times); the netCDF holds the final
+phase state as a raster ``air_map`` (see :mod:`layerlab.wetting.airmap`) and, while running, a checkpoint
 folder ``.ckpt`` that a restarted job resumes from (removed after success).
 """
 
@@ -23,6 +24,9 @@ from layerlab.errors import InputError, require
 from layerlab.wetting.params import LENGTH_SCALE_M, WettingParams, check_interface_width, params_from_config
 
 log = logging.getLogger("layerlab.wetting")
+
+AIR_MAP_SPACING_M = 0.25e-6
+"""Default grid spacing of the final air map (``wetting.air_map_spacing_m``)."""
 
 
 def _read_json(path: Path, field: str, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -48,7 +52,7 @@ def check_inputs(section: Mapping[str, Any], mesh_path: Path, packing_path: Path
     min_throat_m = float(meta["min_throat_m"])
     h_max = meta.get("h_max_m")
     check_interface_width(params, min_throat_m, None if h_max is None else float(h_max))
-    for key in ("record_interval_s", "checkpoint_interval_s"):
+    for key in ("record_interval_s", "checkpoint_interval_s", "air_map_spacing_m"):
         v = float(section.get(key, 1.0))
         require(v > 0, f"wetting.{key}", f"got {v!r}", "> 0")
     return params, packing, min_throat_m
@@ -109,8 +113,13 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
     probe.phi.x.array[:] = solver.forms.w_old.x.array[solver._phi_map]
     metrics = run_metrics(hist, schedule.steady_tol)
     depth, air = probe.profile()
+    from layerlab.wetting.airmap import air_map, grid_centres, sample_on_grid
     from layerlab.wetting.metrics import gather_vertex_values
     xy, phi_v = gather_vertex_values(probe.phi)
+    spacing = float(section.get("air_map_spacing_m", AIR_MAP_SPACING_M)) / L
+    map_x = grid_centres(float(packing["width_m"]) / L, spacing)
+    map_y = grid_centres(height, spacing)
+    phi_map = sample_on_grid(probe.phi, map_x, map_y)
     final_tmp = out_path.with_suffix(".phi.bp.tmp")
     if comm.rank == 0 and final_tmp.exists():
         shutil.rmtree(final_tmp)
@@ -121,9 +130,11 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
         w.write(solver.time_s)
     comm.Barrier()
     if comm.rank == 0:
-        from layerlab.wetting.output import to_dataset
+        from layerlab.wetting.output import add_air_map, to_dataset
         from layerlab.io import write_netcdf
+        from layerlab.wetting.airmap import file_sha256
         ds = to_dataset(hist, metrics, depth * L, air, xy * L, phi_v, params, case, probe)
+        ds = add_air_map(ds, map_x * L, map_y * L, air_map(phi_map), case, file_sha256(packing_path))
         write_netcdf(ds, out_path, config)
         for tmp in (final_tmp, snap_tmp):
             dest = Path(str(tmp).removesuffix(".tmp"))

@@ -50,3 +50,24 @@ def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile
                      "electrode_pore_area_m2": probe.electrode_area * area,
                      **{f"param_{k}": v for k, v in params.to_dict().items()}})
     return ds
+
+
+def add_air_map(ds: xr.Dataset, map_x_m: np.ndarray, map_y_m: np.ndarray, air: np.ndarray, case: str,
+                packing_sha256: str) -> xr.Dataset:
+    """Add the final phase state as a raster ``air_map(map_y, map_x)`` (1 air, 0 electrolyte, NaN
+    solid or outside the pore space) with the packing's sha256 and the case name as attributes."""
+    ds = ds.assign_coords(
+        map_x=("map_x", map_x_m, {"units": "m", "long_name": "x of the air-map grid cell centres"}),
+        map_y=("map_y", map_y_m, {"units": "m", "long_name": "y of the air-map grid cell centres (up, from the outlet)"}))
+    ds["air_map"] = (("map_y", "map_x"), air, {
+        "units": "1",
+        "long_name": "final phase: 1 air (phi < 0), 0 electrolyte (phi >= 0), NaN solid or outside the pore space",
+        "threshold": "phi < 0 is air; phi = +1 electrolyte, phi = -1 air",
+        "spacing_x_m": _spacing(map_x_m), "spacing_y_m": _spacing(map_y_m),
+        "packing_sha256": packing_sha256, "case": case})
+    ds.attrs["packing_sha256"] = packing_sha256
+    return ds
+
+
+def _spacing(centres: np.ndarray) -> float:
+    return float(centres[1] - centres[0]) if centres.size > 1 else 2.0 * float(centres[0])

@@ -138,7 +138,7 @@ class Options:
 
 def options_from_config(config: Mapping[str, Any]) -> Options:
     """Checked calibration options (InputError naming the field, before any work)."""
-    from layerlab.electrochem.commands import _path
+    from layerlab.io import input_path
     from layerlab.electrochem.parameters import _SECTIONS
     c = dict(config.get("calibration") or {})
     bounds: dict[str, FitParameter] = {}
@@ -168,7 +168,7 @@ def options_from_config(config: Mapping[str, Any]) -> Options:
             fit.append(bounds[key])
         sets.append(MechanismSet(str(s["name"]), mechs, tuple(fit)))
     require(len(sets) > 0, "calibration.sets", "empty", "at least one mechanism set")
-    return Options(targets_file=_path(c.get("targets_file", "config/reference/paper_targets.yaml")),
+    return Options(targets_file=input_path(c.get("targets_file", "config/reference/paper_targets.yaml")),
                    blocks=tuple(c.get("blocks") or RATE_BLOCKS), ls_ratio=float(c.get("ls_ratio", 0.5)),
                    sets=tuple(sets), max_evaluations=int(c.get("max_evaluations", 12)),
                    diff_step=float(c.get("diff_step", 0.02)),
@@ -473,13 +473,14 @@ def report_rows(cal: Calibration) -> list[dict[str, str]]:
 def calibrated_parameters_yaml(config: Mapping[str, Any], cal: Calibration, opts: Options) -> str:
     """The parameter file (format of config/parameters/dfn_nmc83.yaml) of the selected set, or of the
     lowest-RMSE set when none explains the data; checked by loading it back."""
-    from layerlab.electrochem.commands import _path, prepare_case
+    from layerlab.electrochem.commands import prepare_case
+    from layerlab.io import input_path
     from layerlab.electrochem.parameters import DEFAULT_SET, parameters_from_dict
     chosen = cal.selected or min(cal.results, key=lambda r: r.rmse_mAh_g)
     cfg = variant_config(config, chosen.mset, chosen.values)
     prep = prepare_case(cfg, cal.targets[0].case)
     src_file = config.get("electrochem", {}).get("parameters")
-    raw = yaml.safe_load((_path(src_file) if src_file else DEFAULT_SET).read_text())
+    raw = yaml.safe_load((input_path(src_file) if src_file else DEFAULT_SET).read_text())
     params = prep.cell.params
     for section in ("positive", "electrolyte", "counter", "separator"):
         for k, leaf in raw.get(section, {}).items():

@@ -11,19 +11,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-from pathlib import Path
 from typing import Any, Mapping
 
 from layerlab.cli import Command
+from layerlab.io import input_path
 
 log = logging.getLogger("layerlab.electrochem")
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def _path(p: str | Path) -> Path:
-    q = Path(p)
-    return q if q.is_absolute() or q.exists() else REPO_ROOT / q
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,11 +47,11 @@ def prepare_case(config: Mapping[str, Any], case_name: str, tortuosity: str | No
 
     ec = dict(config.get("electrochem", {}))
     case = parse_case(case_name)
-    params = load_parameters(_path(ec["parameters"]) if ec.get("parameters") else None)
+    params = load_parameters(input_path(ec["parameters"]) if ec.get("parameters") else None)
     params = params.with_overrides(ec.get("parameter_overrides"))
     tau = tortuosity if tortuosity is not None else ec.get("tortuosity")
     if isinstance(tau, str):
-        tau = _path(tau)
+        tau = input_path(tau)
     applied = apply_mechanisms(config, case, params, tau)
     cell = HalfCell(applied.params, applied.cathode)
     disc_fields = {f.name for f in dataclasses.fields(Discretisation)}
@@ -91,7 +85,8 @@ def mechanism_attrs(record: Mapping[str, str]) -> dict[str, str]:
     return attrs
 
 
-def _add_dfn_arguments(p: argparse.ArgumentParser) -> None:
+def add_case_arguments(p: argparse.ArgumentParser) -> None:
+    """--config, --case, --out and --tortuosity: the arguments of every per-case electrochem command."""
     p.add_argument("--config", required=True, help="campaign config YAML")
     p.add_argument("--case", required=True, help="case name, e.g. L-Dry-S_load29.6_por0.55_ls0.5")
     p.add_argument("--out", required=True, help="output netCDF path")
@@ -127,5 +122,5 @@ def _run_dfn(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "dfn": Command(help="DFN half-cell rate test of one case (netCDF out)",
-                   add_arguments=_add_dfn_arguments, run=_run_dfn),
+                   add_arguments=add_case_arguments, run=_run_dfn),
 }

@@ -16,6 +16,7 @@ import sys
 from typing import Any, Mapping
 
 from layerlab.cli import Command
+from layerlab.electrochem.commands import add_case_arguments
 
 log = logging.getLogger("layerlab.electrochem")
 
@@ -60,14 +61,6 @@ def impedance_dataset(f_hz, Z, fit, diffusivity_m2_s: float, attrs: Mapping[str,
         ds.attrs.update(warburg_f_low_hz=fit.f_low_hz, warburg_f_high_hz=fit.f_high_hz,
                         warburg_points=fit.n_points, warburg_r_squared=fit.r_squared)
     return ds
-
-
-def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config YAML")
-    p.add_argument("--case", required=True, help="case name, e.g. L-Dry-S_load29.6_por0.55_ls0.5")
-    p.add_argument("--out", required=True, help="output netCDF path")
-    p.add_argument("--tortuosity", default=None,
-                   help="netCDF with 'tortuosity' per 'layer' (overrides electrochem.tortuosity)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -128,5 +121,5 @@ def _run(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "impedance": Command(help="small-signal impedance spectrum + Warburg analysis of one case (netCDF out)",
-                         add_arguments=_add_arguments, run=_run),
+                         add_arguments=add_case_arguments, run=_run),
 }

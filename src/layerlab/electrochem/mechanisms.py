@@ -95,8 +95,8 @@ def _section(mech: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _results(config: Mapping[str, Any], given: str | None, stage: str) -> Path:
-    from layerlab.electrochem.commands import _path
-    return _path(given) if given else _path(Path(config.get("results_dir", "results")) / "runs" / stage)
+    from layerlab.io import input_path
+    return input_path(given) if given else input_path(Path(config.get("results_dir", "results")) / "runs" / stage)
 
 
 # ---- parameter mechanisms --------------------------------------------------------------------------

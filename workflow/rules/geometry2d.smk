@@ -12,6 +12,7 @@ rule pack2d:
         f"{RESULTS}/benchmarks/geometry/{{case}}/pack2d.tsv"
     params:
         cfg=CONFIGFILE,
+    priority: 10  # on the wetting (critical) path
     shell:
         "python -m layerlab --log {log} pack2d --config {params.cfg} --case {wildcards.case} --out {output}"
 
@@ -30,6 +31,7 @@ rule mesh2d:
         f"{RESULTS}/benchmarks/geometry/{{case}}/mesh2d.tsv"
     params:
         cfg=CONFIGFILE,
+    priority: 10  # on the wetting (critical) path
     shell:
         "python -m layerlab --log {log} mesh2d --config {params.cfg} --packing {input} --out {output.msh}"
 

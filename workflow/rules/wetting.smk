@@ -15,6 +15,7 @@ rule wet:
         f"{RESULTS}/benchmarks/wetting/{{case}}.tsv"
     params:
         cfg=CONFIGFILE,
+    priority: 10  # the campaign's longest jobs, and the 2D resolved runs wait for them: start them first
     resources:
         mpi="mpiexec",
         tasks=config["wetting"]["tasks"],

@@ -23,6 +23,9 @@ def _tiny_config(repo: Path, results: Path) -> dict:
     cfg["geometry"] = {"sweeps2d": [], "sweeps3d": [], "seeds": [0]}
     cfg["wetting"] = {"sweeps": []}
     cfg["transport"] = {"sweeps": []}
+    cfg["impedance"] = {"sweeps": []}
+    cfg["fullcell"] = {"sweeps": []}
+    cfg["calibration"] = {"enabled": False}
     cfg.pop("resolved", None)
     ec = cfg["electrochem"]
     ec["sweeps"] = ["rate_fig2fg"]

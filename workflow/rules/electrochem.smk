@@ -86,4 +86,5 @@ rule calibrate:
         " --out-report {output.report} --out-summary {output.summary}"
 
 
-TARGETS.extend(rules.calibrate.output)
+if config["calibration"]["enabled"]:
+    TARGETS.extend(rules.calibrate.output)

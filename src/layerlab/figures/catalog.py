@@ -183,7 +183,7 @@ FIGURES: tuple[FigureSpec, ...] = (
                lambda d, t: capacity_figure(d.get("rate_capability"), "Fig. 5d: L-Dry-S, 29.6 mg/cm$^2$",
                                             [(f"L share {s:g}", dict(architecture="L-Dry-S", loading=29.6,
                                                                      porosity=0.55, ls_ratio=s))
-                                             for s in (0.3, 0.5, 0.7)])),
+                                             for s in (0.3, 0.4, 0.5, 0.6, 0.7)])),
     FigureSpec("fig5f", "Wetting: breakthrough time vs L share, L-Dry-S 30 mg/cm2.", fig5f),
     FigureSpec("fig5h", "Full cell: L:S 1:1 vs 0:1, rate capability and capacity retention.", fig5h),
     FigureSpec("fig6", "Electrolyte concentration through the thickness at the end of a 1C discharge.", fig6),

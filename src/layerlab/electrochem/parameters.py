@@ -39,7 +39,10 @@ class FunctionForm:
 
 
 @dataclass(frozen=True)
-class PositiveParams:
+class ElectrodeParams:
+    """What every porous insertion electrode has: particle storage, solid diffusion, kinetics,
+    solid conduction and Bruggeman exponents."""
+
     max_concentration_mol_m3: float
     diffusivity_m2_s: float
     ocp: FunctionForm
@@ -48,23 +51,21 @@ class PositiveParams:
     electronic_conductivity_S_m: float
     bruggeman_electrode: float
     bruggeman_electrolyte: float
+
+
+@dataclass(frozen=True)
+class PositiveParams(ElectrodeParams):
+    """The layered cathode (its geometry comes from the electrode design)."""
+
     initial_stoichiometry: float
     discharged_stoichiometry: float
     contact_resistance_ohm_m2: float = 0.0
 
 
 @dataclass(frozen=True)
-class NegativeParams:
+class NegativeParams(ElectrodeParams):
     """Porous graphite anode of a full cell (geometry from the N/P ratio or given here)."""
 
-    max_concentration_mol_m3: float
-    diffusivity_m2_s: float
-    ocp: FunctionForm
-    exchange_current_coefficient: float
-    charge_transfer_coefficient: float
-    electronic_conductivity_S_m: float
-    bruggeman_electrode: float
-    bruggeman_electrolyte: float
     porosity: float
     active_fraction: float
     particle_radius_m: float

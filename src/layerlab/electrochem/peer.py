@@ -59,6 +59,19 @@ def _piecewise(cell: HalfCell, values: list[float]):
     return f
 
 
+def _cell_values(temperature_K: float, v_min_V: float, v_max_V: float) -> dict:
+    """PyBaMM entries common to the half- and full-cell set-ups: unit area (per m2 quantities),
+    isothermal, cut-offs, and a 1 A current function scaled by the experiment."""
+    return {
+        "Electrode height [m]": 1.0, "Electrode width [m]": 1.0,
+        "Reference temperature [K]": temperature_K, "Ambient temperature [K]": temperature_K,
+        "Initial temperature [K]": temperature_K,
+        "Lower voltage cut-off [V]": v_min_V, "Upper voltage cut-off [V]": v_max_V,
+        "Open-circuit voltage at 0% SOC [V]": v_min_V, "Open-circuit voltage at 100% SOC [V]": v_max_V,
+        "Nominal cell capacity [A.h]": 1.0, "Current function [A]": 1.0,
+    }
+
+
 def pybamm_half_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20,
                      v_min_V: float = 2.5, v_max_V: float = 4.4) -> tuple[Any, Any, dict]:
     """PyBaMM DFN half-cell model, parameter values and mesh sizes for ``cell``."""
@@ -110,12 +123,7 @@ def pybamm_half_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20
         "Cation transference number": ele.transference_number,
         "Thermodynamic factor": ele.thermodynamic_factor,
         "Electrolyte diffusivity [m2.s-1]": D_e, "Electrolyte conductivity [S.m-1]": kappa,
-        "Electrode height [m]": 1.0, "Electrode width [m]": 1.0,
-        "Reference temperature [K]": p.temperature_K, "Ambient temperature [K]": p.temperature_K,
-        "Initial temperature [K]": p.temperature_K,
-        "Lower voltage cut-off [V]": v_min_V, "Upper voltage cut-off [V]": v_max_V,
-        "Open-circuit voltage at 0% SOC [V]": v_min_V, "Open-circuit voltage at 100% SOC [V]": v_max_V,
-        "Nominal cell capacity [A.h]": 1.0, "Current function [A]": 1.0,
+        **_cell_values(p.temperature_K, v_min_V, v_max_V),
     }
     phase_prefix = {"L": "", "S": ""} if len(pops) == 1 else {"L": "Primary: ", "S": "Secondary: "}
     for pop in pops:
@@ -211,12 +219,7 @@ def pybamm_full_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20
         "Cation transference number": ele.transference_number, "Thermodynamic factor": ele.thermodynamic_factor,
         "Electrolyte diffusivity [m2.s-1]": lambda c_e, T: evaluate(ele.diffusivity, c_e, pybamm),
         "Electrolyte conductivity [S.m-1]": lambda c_e, T: evaluate(ele.conductivity, c_e, pybamm),
-        "Electrode height [m]": 1.0, "Electrode width [m]": 1.0,
-        "Reference temperature [K]": p.temperature_K, "Ambient temperature [K]": p.temperature_K,
-        "Initial temperature [K]": p.temperature_K,
-        "Lower voltage cut-off [V]": v_min_V, "Upper voltage cut-off [V]": v_max_V,
-        "Open-circuit voltage at 0% SOC [V]": v_min_V, "Open-circuit voltage at 100% SOC [V]": v_max_V,
-        "Nominal cell capacity [A.h]": 1.0, "Current function [A]": 1.0,
+        **_cell_values(p.temperature_K, v_min_V, v_max_V),
         "Contact resistance [Ohm]": pos.contact_resistance_ohm_m2,
     }, check_already_exists=False)
     if sei != "none" and p.sei is not None:

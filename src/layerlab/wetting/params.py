@@ -41,6 +41,7 @@ class WettingParams:
     dphi_target: float = 0.2
     refactor_every: int = 10
     phi_drift_max: float = 0.2
+    phi_update_tol: float = 1e-3
     max_retries: int = 6
     phi_bound: float = 1.5
     end_time_s: float = 1.0
@@ -117,6 +118,8 @@ class WettingParams:
                 f"{prefix}.refactor_every", f"got {self.refactor_every!r}", "an integer >= 1")
         require(int(self.max_retries) == self.max_retries and self.max_retries >= 0,
                 f"{prefix}.max_retries", f"got {self.max_retries!r}", "an integer >= 0")
+        require(math.isfinite(self.phi_update_tol) and 0.0 <= self.phi_update_tol <= self.phi_drift_max,
+                f"{prefix}.phi_update_tol", f"got {self.phi_update_tol!r}", f"[0, phi_drift_max = {self.phi_drift_max}]")
         require(self.phi_bound > 1.0, f"{prefix}.phi_bound", f"got {self.phi_bound!r}", "> 1")
         require(self.initial_front_below_inlet_m >= 0, f"{prefix}.initial_front_below_inlet_m",
                 f"got {self.initial_front_below_inlet_m!r}", ">= 0")

@@ -61,6 +61,7 @@ def worker(cells: int, steps: int, refactor_every: int) -> dict:
             "factorisations": solver.n_factorisations, "setup_s": round(setup, 3),
             "seconds_per_step": elapsed / steps, "simulated_s": solver.time_s,
             "factorise_s_per_factorisation": solver.timings["factorise_s"] / max(solver.n_factorisations, 1),
+            "assemble_s_per_factorisation": solver.timings.get("assemble_s", 0.0) / max(solver.n_factorisations, 1),
             "rhs_and_solve_s_per_step": solver.timings["solve_s"] / steps,
             "load_average_1min": os.getloadavg()[0]}
 

@@ -1,6 +1,6 @@
 """Galvanostatic time stepping of the resolved half cell: adaptive implicit Euler with cut-offs.
 
-Steps grow by 1.5x after an easy step (Newton converged, voltage change below ``dv_max_V``) and
+Steps grow (by ``growth``, 1.5x) after an easy step (Newton converged, voltage change below ``dv_max_V``) and
 are halved on a failed Newton solve or a too-large voltage change.  A voltage cut-off is located
 by secant/bisection on the length of the last step from the last accepted state, to
 ``|V - V_cut| < cutoff_tol_V`` (a failed solve counts as past the cut-off: near the end of a
@@ -30,6 +30,7 @@ class StepControl:
     dv_max_V: float = 0.01
     max_halvings: int = 12
     cutoff_tol_V: float = 1e-5
+    growth: float = 1.5          # step growth after an easy step
 
 
 @dataclass
@@ -149,8 +150,9 @@ class Runner:
             if self.t_s >= t_end - 1e-9 * max(1.0, duration_s):
                 tr.end_reason = "duration"
                 break
-            easy_its = 4 if m.settings.jacobian_lag <= 1 else 4 + m.settings.jacobian_lag
-            grow = 1.5 if (its <= easy_its and (dV < c.dv_max_V or len(tr.t_s) == 2)) else 1.0
+            lag = m.settings.jacobian_lag
+            easy_its = m.settings.rebuild_its if lag == 0 else 4 if lag == 1 else 4 + lag
+            grow = c.growth if (its <= easy_its and (dV < c.dv_max_V or len(tr.t_s) == 2)) else 1.0
             dt = min(c.dt_max_s, dt * grow)
         m.commit()
         log.info("%s at %.4g A/m2: %s after %.6g s, %d steps (%d rejected), %d Newton its, "

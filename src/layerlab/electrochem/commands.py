@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from layerlab.cli import Command
 from layerlab.io import input_path
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 log = logging.getLogger("layerlab.electrochem")
 
@@ -85,6 +88,15 @@ def mechanism_attrs(record: Mapping[str, str]) -> dict[str, str]:
     return attrs
 
 
+def write_case_dataset(ds: "xr.Dataset", out: str, cfg: Mapping[str, Any], case: str) -> None:
+    """Write one case's dataset from rank 0 (atomically, with provenance); all ranks wait for it."""
+    from layerlab.fe import MPI
+    from layerlab.io import write_netcdf
+    if MPI.COMM_WORLD.rank == 0:
+        write_netcdf(ds, out, cfg, case=case)
+    MPI.COMM_WORLD.barrier()
+
+
 def add_case_arguments(p: argparse.ArgumentParser) -> None:
     """--config, --case, --out and --tortuosity: the arguments of every per-case electrochem command."""
     p.add_argument("--config", required=True, help="campaign config YAML")
@@ -104,7 +116,6 @@ def _run_dfn(args: argparse.Namespace) -> int:
     from layerlab.electrochem.output import protocol_dataset
     from layerlab.electrochem.protocols import run_rate_test
     from layerlab.fe import MPI
-    from layerlab.io import write_netcdf
 
     model = DFNModel(cell, disc, comm=MPI.COMM_WORLD)
     it = Integrator(model, record_profiles=True)
@@ -114,9 +125,7 @@ def _run_dfn(args: argparse.Namespace) -> int:
     if "discharge_capacity" in ds:
         log.info("%s: discharge capacity %s mAh/g at %s C", args.case,
                  [round(float(v), 1) for v in ds["discharge_capacity"].values], list(test.c_rates))
-    if MPI.COMM_WORLD.rank == 0:
-        write_netcdf(ds, args.out, cfg, case=args.case)
-    MPI.COMM_WORLD.barrier()
+    write_case_dataset(ds, args.out, cfg, args.case)
     return 0
 
 

@@ -149,8 +149,7 @@ def _run(args: argparse.Namespace) -> int:
     from layerlab.config import load_config
     cfg = load_config(args.config)
     run = prepare_fullcell(cfg, args.case)
-    from layerlab.fe import MPI
-    from layerlab.io import write_netcdf
+    from layerlab.electrochem.commands import write_case_dataset
     ds = run_fullcell(run)
     if "discharge_capacity" in ds:
         log.info("%s: full-cell discharge capacity %s mAh/g", args.case,
@@ -158,9 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     if "capacity_retention" in ds:
         log.info("%s: retention after %d cycles %.4f", args.case, run.cycles, float(ds["capacity_retention"][-1]))
     ds.attrs["case"] = args.case
-    if MPI.COMM_WORLD.rank == 0:
-        write_netcdf(ds, args.out, cfg, case=args.case)
-    MPI.COMM_WORLD.barrier()
+    write_case_dataset(ds, args.out, cfg, args.case)
     return 0
 
 

@@ -16,7 +16,7 @@ import sys
 from typing import Any, Mapping
 
 from layerlab.cli import Command
-from layerlab.electrochem.commands import add_case_arguments
+from layerlab.electrochem.commands import add_case_arguments, write_case_dataset
 
 log = logging.getLogger("layerlab.electrochem")
 
@@ -77,7 +77,6 @@ def _run(args: argparse.Namespace) -> int:
     from layerlab.electrochem.impedance import (OHM_M2_TO_OHM_CM2, LinearisedDFN, apparent_diffusivity_m2_s,
                                                 fit_warburg, rest_stoichiometry)
     from layerlab.fe import MPI
-    from layerlab.io import write_netcdf
 
     model = DFNModel(cell, disc, comm=MPI.COMM_WORLD)
     sto = rest_stoichiometry(model, settings.state_of_charge, test.v_max_V)
@@ -113,9 +112,7 @@ def _run(args: argparse.Namespace) -> int:
              "rest_residual_norm": lin.rest_residual_norm, "radial_volumes": model.N,
              "resolved_frequency_max_hz": f_res, "parameter_set": cell.params.name}
     ds = impedance_dataset(f_hz, Z, fit, D, attrs)
-    if MPI.COMM_WORLD.rank == 0:
-        write_netcdf(ds, args.out, cfg, case=args.case)
-    MPI.COMM_WORLD.barrier()
+    write_case_dataset(ds, args.out, cfg, args.case)
     return 0
 
 

@@ -18,12 +18,17 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from layerlab.errors import InputError
+from layerlab.errors import InputError, SolverError
 
 STAGE_PACKAGES: tuple[str, ...] = (
     "layerlab.geometry", "layerlab.wetting", "layerlab.transport", "layerlab.electrochem",
     "layerlab.resolved", "layerlab.aggregate", "layerlab.figures",
 )
+
+EXIT_INPUT_ERROR = 2
+"""Exit code of a command stopped by bad input (:class:`~layerlab.errors.InputError`), before any work."""
+EXIT_SOLVER_FAILURE = 3
+"""Exit code of a command stopped by a failed numerical solve (as the ``wet`` command's divergence)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,14 @@ def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments and run one command; input errors exit with code 2 and a clear message."""
+    """Parse arguments and run one command.
+
+    Input errors exit with code :data:`EXIT_INPUT_ERROR` (2), a failed solve (a
+    :class:`~layerlab.errors.SolverError`: the DFN's ``SolverFailure``, the wetting solver's
+    divergence) with :data:`EXIT_SOLVER_FAILURE` (3); each prints one
+    line ``layerlab <command>: ...`` to stderr (naming the field, or what failed, when and where).
+    Commands write their outputs only at the end (atomically), so neither leaves a file behind.
+    """
     commands = discover_commands()
     parser = argparse.ArgumentParser(prog="layerlab", description=__doc__.splitlines()[0])
     parser.add_argument("--log", help="also write the log to this file")
@@ -87,6 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:
         log.error("input error: %s", err)
         print(f"layerlab {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT_ERROR
+    except SolverError as err:
+        case = getattr(args, "case", None)
+        what = " ".join(str(err).split())          # one line
+        where = f" (case {case})" if case else ""
+        log.error("solver failure%s after %.1f s: %s", where, time.perf_counter() - t0, what)
+        print(f"layerlab {args.command}: solver failure{where}: {what}", file=sys.stderr)
+        return EXIT_SOLVER_FAILURE
     log.info("%s finished in %.1f s", args.command, time.perf_counter() - t0)
     return rc

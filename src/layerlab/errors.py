@@ -1,4 +1,5 @@
-"""Input errors that name the offending field and what is allowed."""
+"""Errors the commands report in one line: bad input (naming the field and what is allowed) and
+failed numerical solves."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ class InputError(ValueError):
         if allowed:
             msg += f" (allowed: {allowed})"
         super().__init__(msg)
+
+
+class SolverError(RuntimeError):
+    """A numerical solve failed even after the allowed step reductions (what failed, when, where)."""
 
 
 def require(condition: bool, field: str, problem: str, allowed: str = "") -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 import yaml
@@ -124,20 +122,106 @@ def test_tortuosity_from_dict_and_netcdf(tmp_path) -> None:
         load_tortuosity(tmp_path / "missing.nc")
 
 
-def test_cli_bad_input_writes_nothing(tmp_path) -> None:
-    from layerlab.cli import main
+CLI_CASE = "L-Dry-S_load22_por0.55_ls0.5"
+
+
+def _protocol(**values):
+    return lambda cfg, d: cfg["electrochem"].setdefault("protocol", {}).update(values)
+
+
+def _overrides(section: str, **values):
+    return lambda cfg, d: cfg["electrochem"].setdefault("parameter_overrides", {}).setdefault(
+        section, {}).update(values)
+
+
+def _parameter_file(edit):
+    """Point electrochem.parameters at a copy of the default file changed by ``edit(raw)``."""
+    def change(cfg, d):
+        raw = _raw()
+        edit(raw)
+        (d / "dfn_bad.yaml").write_text(yaml.safe_dump(raw))
+        cfg["electrochem"]["parameters"] = str(d / "dfn_bad.yaml")
+    return change
+
+
+def _anode_file(**negative):
+    """Point fullcell.anode_parameters at a copy of the graphite file with ``negative`` values changed."""
+    def change(cfg, d):
+        raw = yaml.safe_load(open("config/parameters/graphite_chen2020.yaml"))
+        for k, v in negative.items():
+            raw["negative"][k]["value"] = v
+        (d / "anode_bad.yaml").write_text(yaml.safe_dump(raw))
+        cfg.setdefault("fullcell", {})["anode_parameters"] = str(d / "anode_bad.yaml")
+    return change
+
+
+def _set(path: str, value):
+    def change(cfg, d):
+        node = cfg
+        *head, last = path.split(".")
+        for k in head:
+            node = node.setdefault(k, {})
+        node[last] = value
+    return change
+
+
+def _no_change(cfg, d):
+    pass
+
+
+BAD_CLI_INPUTS = {
+    # id: (command, case, config change, field named on stderr, words the message must contain besides
+    # the field: "allowed" (InputError's "(allowed: ...)"), or the schema's bound where the config schema
+    # rejects the value first and has no description to quote)
+    "c_rate_zero": ("dfn", CLI_CASE, _protocol(c_rates=[0.1, 0.0]), "electrochem.protocol.c_rates[1]",
+                    ("0.0", "minimum of 0")),
+    "charge_c_rate_zero": ("dfn", CLI_CASE, _protocol(charge_c_rate=0.0), "electrochem.protocol.charge_c_rate",
+                           ("allowed",)),
+    "cutoff_above_ocp_range": ("dfn", CLI_CASE, _protocol(v_max_V=5.0), "electrochem.protocol.v_max_V",
+                               ("allowed", "OCP range")),
+    "cutoff_below_ocp_range": ("dfn", CLI_CASE, _protocol(v_min_V=1.5, v_max_V=2.0),
+                               "electrochem.protocol.v_max_V", ("allowed", "OCP range")),
+    "tortuosity_below_1": ("dfn", CLI_CASE, _set("electrochem.tortuosity", {"L": 0.5}),
+                           "electrochem.tortuosity", ("allowed", ">= 1")),
+    "negative_separator_thickness_override": ("dfn", CLI_CASE, _overrides("separator", thickness_m=-25e-6),
+                                              "parameters.separator.thickness_m", ("allowed", "-2.5e-05")),
+    "negative_separator_thickness_file": (
+        "dfn", CLI_CASE, _parameter_file(lambda raw: raw["separator"]["thickness_m"].update(value=-25e-6)),
+        "parameters.separator.thickness_m", ("allowed", "-2.5e-05")),
+    "unknown_parameter_key_override": ("dfn", CLI_CASE, _overrides("positive", bogus_key=1.0),
+                                       "parameters.positive.bogus_key", ("allowed", "unknown")),
+    "unknown_parameter_key_file": (
+        "dfn", CLI_CASE, _parameter_file(lambda raw: raw["positive"].update(bogus_key={"value": 1.0, "source": "x"})),
+        "parameters.positive.bogus_key", ("allowed", "unknown")),
+    "porosity_above_1_case": ("dfn", "L-Dry-S_load22_por1.5_ls0.5", _no_change, "design.porosity", ("allowed", "1.5")),
+    # porosity (0.35 < 1) + solid fraction (0.75) above 1: the graphite anode of a full cell (the cathode's
+    # solids follow from its porosity by design, so only LayerSpec can get there: test_layer_checks)
+    "porosity_plus_solids_above_1": ("fullcell", CLI_CASE, _anode_file(porosity=0.35),
+                                     "fullcell.anode_parameters.negative.active_fraction",
+                                     ("allowed", "porosity 0.35", "> 1")),
+}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_CLI_INPUTS))
+def test_cli_bad_input_writes_nothing(bad: str, tmp_path, capsys) -> None:
+    """Each bad input exits with code 2 before any work, prints one line naming the field and what is
+    wrong / allowed, and leaves the output folder empty (no output, no temporary file)."""
+    from layerlab.cli import EXIT_INPUT_ERROR, main
+    command, case, change, field, words = BAD_CLI_INPUTS[bad]
     cfg = yaml.safe_load(open("config/config.yaml"))
-    out = tmp_path / "run.nc"
-    for change, field in ((lambda c: c["electrochem"].setdefault("protocol", {}).update(c_rates=[0.1, 0.0]),
-                           "c_rates"),
-                          (lambda c: c["electrochem"].setdefault("protocol", {}).update(v_max_V=5.0), "v_max_V"),
-                          (lambda c: c["electrochem"].update(tortuosity={"L": 0.5}), "tortuosity")):
-        bad = copy.deepcopy(cfg)
-        change(bad)
-        path = tmp_path / "cfg.yaml"
-        path.write_text(yaml.safe_dump(bad))
-        rc = main(["dfn", "--config", str(path), "--case", "L-Dry-S_load22_por0.55_ls0.5", "--out", str(out)])
-        assert rc == 2, field
-        assert not out.exists()
-    rc = main(["dfn", "--config", "config/config.yaml", "--case", "L-Dry-S_load22_por1.5_ls0.5", "--out", str(out)])
-    assert rc == 2 and not out.exists()
+    inputs, outdir = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    outdir.mkdir()
+    change(cfg, inputs)
+    path = inputs / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    rc = main([command, "--config", str(path), "--case", case, "--out", str(outdir / "run.nc")])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith(f"layerlab {command}: error: ")]
+    assert rc == EXIT_INPUT_ERROR == 2, err
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"layerlab {command}: error: {field}: "), lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert "Traceback" not in err
+    assert list(outdir.iterdir()) == []

@@ -51,7 +51,7 @@ from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
 from layerlab.electrochem.parameters import FARADAY
 from layerlab.electrochem import sei as sei_mod
-from layerlab.errors import require
+from layerlab.errors import SolverError, require
 from layerlab.fe import MPI, PETSc, fem, mesh, ufl
 
 log = logging.getLogger("layerlab.electrochem")
@@ -105,7 +105,7 @@ def _set_lag(snes: PETSc.SNES, lag: int) -> None:
     del opts[key]
 
 
-class SolverFailure(RuntimeError):
+class SolverFailure(SolverError):
     """The nonlinear solve failed even after the allowed step halvings."""
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from layerlab.cli import Command
 
@@ -17,16 +16,12 @@ def _add(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Exit 0 on success, 3 when the time stepping diverged (the checkpoint is kept for a resume)."""
+    """Run one case; a diverged time stepping raises ``WettingDiverged`` (a ``SolverError``: the CLI
+    exits with code 3, the checkpoint is kept for a resume)."""
     from layerlab.config import load_config
     from layerlab.wetting.case import run_case
-    from layerlab.wetting.solver import WettingDiverged
     cfg = load_config(args.config)
-    try:
-        run_case(cfg["wetting"], args.case, args.mesh, args.packing, args.out, cfg)
-    except WettingDiverged as err:
-        logging.getLogger("layerlab.wetting").error("%s: %s", args.case, err)
-        return 3
+    run_case(cfg["wetting"], args.case, args.mesh, args.packing, args.out, cfg)
     return 0
 
 

@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from layerlab.errors import SolverError
 from layerlab.fe import MPI, PETSc, fem, mesh as dmesh, ufl
 from layerlab.io import atomic_path
 from layerlab.wetting.assembly import SplitMatrix
@@ -43,7 +44,7 @@ factorisation costs about ten solves: the ramp from ``dt_initial_s`` no longer w
 ``refactor_every`` steps per doubling)."""
 
 
-class WettingDiverged(RuntimeError):
+class WettingDiverged(SolverError):
     """The time step was halved ``max_retries`` times without a successful step."""
 
 

@@ -61,3 +61,60 @@ def test_persistent_failure_stops_with_message_and_keeps_checkpoint(tmp_path) ->
     assert list((tmp_path / "ckpt").glob("*.npz"))
     restarted, _ = channel_problem(MPI.COMM_SELF, params)
     assert restarted.load_checkpoint(tmp_path / "ckpt") is not None and restarted.time_s == 0.0
+
+
+def test_failure_after_a_checkpoint_at_t_positive_keeps_it_intact(tmp_path, caplog) -> None:
+    """Solves that diverge (NaN) from t = 5e-3 s on, after checkpoints at t > 0: the step is halved
+    ``max_retries`` times (logged), then the run stops with a message; the last checkpoint (t > 0)
+    is byte for byte the one written before the failure, loads, and resumes to the uninterrupted result."""
+    import hashlib
+    import logging
+
+    params = PARAMS.with_(max_retries=3)
+    t_fail = 5e-3
+    ckpt = tmp_path / "ckpt"
+    solver, probe = channel_problem(MPI.COMM_SELF, params)
+    real_solve, real_save = solver._solve, solver.save_checkpoint
+    saved: list[tuple[float, dict[str, str]]] = []
+
+    def diverging() -> None:
+        real_solve()
+        if solver.time_s >= t_fail:
+            solver.forms.w_new.x.array[0] = np.nan
+
+    def save(folder, extra=None) -> None:
+        real_save(folder, extra)
+        saved.append((solver.time_s, {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                                      for p in sorted(ckpt.glob("*.npz"))}))
+
+    solver._solve, solver.save_checkpoint = diverging, save
+    with caplog.at_level(logging.WARNING, logger="layerlab.wetting"):
+        with pytest.raises(WettingDiverged) as err:
+            simulate(solver, probe, SCHEDULE, checkpoint_dir=ckpt)
+    t_stop, dt_stop = solver.time_s, solver.dt_s
+    assert t_stop >= t_fail
+    t_ckpt, hashes = saved[-1]
+    assert len(saved) >= 3 and 0.0 < t_ckpt < t_stop and t_ckpt >= 2 * SCHEDULE.checkpoint_interval_s
+
+    # the step was reduced and retried: max_retries halvings logged, then the message
+    retries = [r.getMessage() for r in caplog.records if "retrying with dt" in r.getMessage()]
+    assert len(retries) == params.max_retries
+    dt_first = dt_stop * 2**params.max_retries                    # the step of the first attempt
+    for k, msg in enumerate(retries):
+        assert f"with dt = {dt_first / 2**k:.3g} s; retrying with dt = {dt_first / 2**(k + 1):.3g} s" in msg
+        assert f"at t = {t_stop:.6g} s" in msg
+    text = str(err.value)
+    assert f"time step failed {params.max_retries + 1} times at t = {t_stop:.6g} s" in text
+    assert f"last dt {dt_stop:.3g} s" in text and "the last checkpoint is kept" in text
+
+    # the checkpoint on disk is the one written at t_ckpt, untouched, and it loads and resumes
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(ckpt.glob("*.npz"))} == hashes
+    restarted, probe = channel_problem(MPI.COMM_SELF, params)
+    extra = restarted.load_checkpoint(ckpt)
+    assert extra is not None and restarted.time_s == t_ckpt and restarted.step_count > 0
+    assert extra["history"].series["t"][-1] <= t_ckpt
+    assert np.all(np.isfinite(restarted.forms.w_old.x.array))
+    resumed = simulate(restarted, probe, SCHEDULE, checkpoint_dir=ckpt).as_arrays()
+    reference = simulate(*channel_problem(MPI.COMM_SELF, params), SCHEDULE).as_arrays()
+    for key, ref in reference.items():
+        np.testing.assert_allclose(resumed[key], ref, rtol=1e-10, atol=1e-12, err_msg=key)

@@ -3,6 +3,11 @@
 The schema is split by section: ``workflow/schemas/config.schema.yaml`` holds the top level and
 each ``workflow/schemas/<section>.schema.yaml`` the section of that name, so a stage owns its
 own schema file.  Errors name the offending field (dotted path) and what is allowed.
+
+Semantic checks after the schema: every sweep non-empty with known architectures and values in
+range; every sweep a stage names exists; every design a geometry-based stage runs (wetting,
+resolved 2D / 3D, transport) is in the geometry set that makes its mesh or packing
+(``geometry.sweeps2d`` / ``sweeps3d``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
+from layerlab.cases import cases_of, sweep_cases
 from layerlab.design import ARCHITECTURES, POROSITY_RANGE, ls_share
 from layerlab.errors import InputError
 from layerlab.io import REPO_ROOT
@@ -74,6 +80,7 @@ def validate_config(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) ->
         allowed = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
         raise InputError(_field(err.absolute_path), err.message, allowed)
     _check_sweeps(cfg)
+    _check_geometry_sets(cfg)
     return cfg
 
 
@@ -105,6 +112,59 @@ def _check_sweeps(cfg: Mapping[str, Any]) -> None:
                     if s not in cfg.get("sweeps", {}):
                         raise InputError(f"{section}.{key}[{i}]", f"unknown sweep {s!r}",
                                          ", ".join(cfg.get("sweeps", {})))
+
+
+# Stage lists whose cases read the geometry stage's outputs, and the geometry list that makes them:
+# (section, key, geometry key, what the stage reads).
+GEOMETRY_READERS: tuple[tuple[str, str, str, str], ...] = (
+    ("wetting", "sweeps", "sweeps2d", "2D pore mesh"),
+    ("resolved", "sweeps2d", "sweeps2d", "2D packing"),
+    ("transport", "sweeps", "sweeps3d", "3D packing"),
+    ("resolved", "sweeps", "sweeps3d", "3D mesh"),
+)
+_SWEEP_KEYS = (("architecture", str), ("loading_mg_cm2", float), ("porosity", float), ("ls_ratio", ls_share))
+
+
+def _values(names: list[str], sweeps: Mapping[str, Any], key: str, parse: Any) -> set:
+    return {parse(v) for s in names for v in sweeps[s][key]}
+
+
+def _check_geometry_sets(cfg: Mapping[str, Any]) -> None:
+    """Every design a geometry-based stage runs must be among the designs of its geometry list
+    (``geometry.sweeps2d`` / ``sweeps3d``): the field named is the stage's sweep entry, the message
+    names the sweep's value (e.g. ``sweeps.<name>.porosity[j]``) that the geometry set lacks."""
+    sweeps = cfg["sweeps"]
+    geometry = cfg.get("geometry", {})
+    for section, key, geo_key, what in GEOMETRY_READERS:
+        names = list(cfg.get(section, {}).get(key) or [])
+        if not names:
+            continue
+        geo_names = list(geometry.get(geo_key) or [])
+        designs = {c.name for c in cases_of(cfg, geo_names)}
+        for i, name in enumerate(names):
+            missing = [c for c in sweep_cases(sweeps[name]) if c.name not in designs]
+            if not missing:
+                continue
+            if not geo_names:
+                raise InputError(f"{section}.{key}[{i}]",
+                                 f"sweep {name!r}: geometry.{geo_key} is empty, so no {what} is made for these runs",
+                                 f"add {name!r} (or sweeps covering its designs) to geometry.{geo_key}")
+            absent = []
+            for k, parse in _SWEEP_KEYS:
+                have = _values(geo_names, sweeps, k, parse)
+                absent += [f"{k.removesuffix('_mg_cm2')} {v} (sweeps.{name}.{k}[{j}])"
+                           for j, v in enumerate(sweeps[name][k]) if parse(v) not in have]
+            what_lacks = (", ".join(absent) + " not in the geometry set" if absent
+                          else f"design {missing[0].name} not in the geometry set")
+            have = {k.removesuffix("_mg_cm2"): sorted(_values(geo_names, sweeps, k, parse), key=str)
+                    for k, parse in _SWEEP_KEYS}
+            raise InputError(
+                f"{section}.{key}[{i}]",
+                f"sweep {name!r}: {what_lacks} (geometry.{geo_key} makes the {what} these runs read)",
+                f"sweeps whose designs geometry.{geo_key} [{', '.join(geo_names)}] covers ("
+                + "; ".join(f"{k} {', '.join(f'{v:g}' if isinstance(v, float) else v for v in vs)}"
+                            for k, vs in have.items())
+                + f"), or add {name!r} to geometry.{geo_key}")
 
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -42,14 +42,14 @@ def test_writes_cf_netcdf_per_layer_and_direction(repo_root: Path, packing_file:
         for name, var in ds.data_vars.items():
             assert var.attrs["units"] == "1" and var.attrs["long_name"], name
         assert ds.attrs["Conventions"].startswith("CF")
-        tau, eps = ds["tortuosity_factor"].values, ds["porosity"].values
+        tau, eps = ds["tortuosity_factor"].values, ds["pore_fraction"].values
         assert tau.shape == (2, 3) and np.all(np.isfinite(tau))
         assert np.all(tau >= (3 - eps[:, None]) / 2)                    # Hashin-Shtrikman
         assert np.allclose(ds["macmullin_number"].values, tau / eps[:, None])
         assert np.allclose(ds["solid_conductivity_ratio"].values * ds["solid_macmullin_number"].values, 1.0)
         # layers split the electrode: their pore volumes add up to the electrode's
         thick = ds["layer_z_top_m"].values - ds["layer_z_bottom_m"].values
-        assert float((eps * thick).sum() / thick.sum()) == pytest.approx(float(ds["porosity_electrode"]), rel=1e-12)
+        assert float((eps * thick).sum() / thick.sum()) == pytest.approx(float(ds["pore_fraction_electrode"]), rel=1e-12)
 
 
 @pytest.mark.parametrize("problem", ["missing_key", "other_case", "bad_voxel"])

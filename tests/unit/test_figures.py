@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
@@ -39,3 +42,89 @@ def test_every_figure_draws_without_data_and_names_what_is_missing() -> None:
         assert not has_data(fig), spec.name
         texts = [t.get_text() for ax in fig.axes for t in ax.texts]
         assert any(t.startswith("not run") for t in texts), spec.name
+
+
+PAPER_COMPARISONS = ("1d", "1e", "2f", "2g", "3c", "3d", "S3", "4c", "4d", "5d", "5f", "5h", "6", "S10")
+
+
+def test_catalog_names_exactly_the_paper_comparisons() -> None:
+    """One figure per comparison of the paper, each titled with the paper's figure number."""
+    names = [spec.name for spec in FIGURES]
+    assert sorted(names) == sorted(f"fig{n}" for n in PAPER_COMPARISONS)
+    assert len(set(names)) == len(names)
+    for spec in FIGURES:
+        assert spec.caption.strip(), spec.name
+        fig = spec.draw({}, load_targets())
+        titles = [ax.get_title() for ax in fig.axes] + [fig.get_suptitle()]
+        plt.close(fig)
+        assert any(t.startswith(f"Fig. {spec.name.removeprefix('fig')}:") for t in titles), (spec.name, titles)
+
+
+def _numbers(node) -> list[float]:
+    """Every number under ``node`` of the targets file (notes and orderings are text)."""
+    if isinstance(node, bool):
+        return []
+    if isinstance(node, (int, float)):
+        return [float(node)]
+    if isinstance(node, dict):
+        return [x for v in node.values() for x in _numbers(v)]
+    if isinstance(node, list):
+        return [x for v in node for x in _numbers(v)]
+    return []
+
+
+def _figure_targets(targets) -> dict[str, dict]:
+    """Figure number -> the targets-file block of each ``fig<number>_...`` key that holds numbers."""
+    out: dict[str, dict] = {}
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                m = re.match(r"^fig(S?\d+[a-z]?)_", str(key))
+                if m and _numbers(value):
+                    assert m[1] not in out, f"two numeric blocks for Fig. {m[1]}"
+                    out[m[1]] = value
+                else:
+                    walk(value)
+
+    walk(targets)
+    return out
+
+
+def _expected_points(figure: str, block: dict) -> list[tuple[object, float]]:
+    """(x, y) of the paper's markers: x is the C-rate (rate figures), the porosity (Fig. 4c: the
+    1C values at 25 %) or the architecture (bar figures)."""
+    if figure == "4c":
+        return [(0.25, float(v["1C"])) for v in block.values()]
+    pts = []
+    for arch, values in block.items():
+        if isinstance(values, dict):
+            pts += [(float(k[:-1]), float(v)) for k, v in values.items() if k.endswith("C") and _numbers(v)]
+        elif _numbers(values):
+            pts.append((arch, float(values)))
+    return pts
+
+
+def test_paper_values_are_drawn_as_markers_wherever_the_paper_states_numbers() -> None:
+    targets = load_targets()
+    blocks = _figure_targets(targets)
+    assert sorted(blocks) == ["1e", "2f", "2g", "4c"]
+    specs = {s.name: s for s in FIGURES}
+    for figure, block in blocks.items():
+        fig = specs[f"fig{figure}"].draw({"rate_capability": _rate()}, targets)
+        got = []
+        for ax in fig.axes:
+            ticks = {t.get_position()[0]: t.get_text() for t in ax.get_xticklabels()}
+            for ln in ax.get_lines():
+                if ln.get_gid() != "paper":
+                    continue
+                assert ln.get_marker() not in (None, "", "None") and ln.get_linestyle() in ("None", "none", ""), figure
+                for x, y in zip(ln.get_xdata(), ln.get_ydata()):
+                    got.append((ticks[float(x)] if figure == "1e" else float(x), float(y)))
+        plt.close(fig)
+        expected = _expected_points(figure, block)
+        assert len(expected) == len(_numbers(block)), figure   # every number of the block is a marker
+        key = lambda p: (str(p[0]), p[1])  # noqa: E731
+        got, expected = sorted(got, key=key), sorted(expected, key=key)
+        assert [x for x, _ in got] == [x for x, _ in expected], (figure, got, expected)
+        np.testing.assert_allclose([y for _, y in got], [y for _, y in expected], rtol=1e-12, err_msg=figure)

@@ -87,7 +87,7 @@ def test_command_mesh_route_writes_electrode_values(tmp_path: Path, repo_root: P
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         assert ds.attrs["route"] == "mesh"
         assert float(ds["tortuosity_factor_electrode"].sel(direction="z")) == pytest.approx(1.0, abs=1e-3)
-        assert float(ds["porosity_electrode"]) == pytest.approx(1.0 / 9.0, rel=1e-10)
+        assert float(ds["pore_fraction_electrode"]) == pytest.approx(1.0 / 9.0, rel=1e-10)
         assert np.all(np.isnan(ds["tortuosity_factor"].values))
     # a packing of another box than the mesh: input error, nothing written
     packing["box_m"] = [3.0, 3.0, 7.0]

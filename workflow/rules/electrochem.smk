@@ -27,6 +27,8 @@ TARGETS.extend(expand(f"{RESULTS}/runs/dfn/{{case}}.nc", case=stage_cases("elect
 
 
 rule impedance:
+    input:
+        runs=lambda wildcards: stage_inputs(config, parse_case(wildcards.case)),
     conda:
         CONDA_ENV
     output:
@@ -43,6 +45,8 @@ rule impedance:
 
 
 rule fullcell:
+    input:
+        runs=lambda wildcards: stage_inputs(config, parse_case(wildcards.case)),
     conda:
         CONDA_ENV
     output:

@@ -113,7 +113,7 @@ def to_dataset(study: TransportStudy, case: str = "") -> "xarray.Dataset":  # no
             values = table if dims[0] == "layer" else table[0]
             where = "per layer" if suffix == "" else "whole electrode"
             data_vars[var + suffix] = (dims, values, {"units": "1", "long_name": f"{long_name}, {where}"})
-        for var, phase, long_name in (("porosity", "pore", "pore volume fraction"),
+        for var, phase, long_name in (("pore_fraction", "pore", "pore volume fraction"),
                                       ("solid_fraction", "solid", "solid volume fraction")):
             vals = np.array([_first(study, r, phase, "phase_fraction") for r in regions])
             data_vars[var + suffix] = (dims[:-1], vals if dims[0] == "layer" else vals[0],

@@ -1,0 +1,307 @@
+"""Campaign datasets: documented dims, CF attributes, provenance and a lossless netCDF round trip.
+
+Every dataset of :data:`layerlab.aggregate.datasets.DATASETS` is built by the real ``aggregate``
+command from small synthetic per-run files, each made by the writing stage's own dataset
+function (wetting ``to_dataset`` + air map, transport ``to_dataset``, DFN ``protocol_dataset``,
+full-cell ``protocol_dataset`` + ``cycling_dataset``, ``impedance_dataset``) and written with
+``write_netcdf`` as the stages do.  The dataset is then reopened with xarray (h5netcdf) and compared
+with the same dataset built in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from layerlab import __version__
+from layerlab.aggregate.datasets import DATASETS, build_dataset, dataset_run_files
+from layerlab.cases import parse_case
+from layerlab.config import load_config
+from layerlab.io import REPO_ROOT, config_hash, git_commit, provenance, write_netcdf
+
+CASE_DIMS = {"architecture", "loading", "porosity", "ls_ratio"}
+PROVENANCE = ("Conventions", "layerlab_version", "git_commit", "config_hash", "date_created")
+
+# dataset -> (its dims, {variable: dims it must have})
+SCHEMA: dict[str, tuple[set[str], dict[str, set[str]]]] = {
+    "wetting": (CASE_DIMS | {"seed", "time", "depth"}, {
+        "breakthrough_time": CASE_DIMS | {"seed"},
+        "trapped_air_fraction": CASE_DIMS | {"seed"},
+        "air_fraction_profile": CASE_DIMS | {"seed", "depth"},
+        "saturation": CASE_DIMS | {"seed", "time"},
+    }),
+    "transport": (CASE_DIMS | {"seed", "layer", "direction"}, {
+        "tortuosity_factor": CASE_DIMS | {"seed", "layer", "direction"},
+        "solid_conductivity_ratio": CASE_DIMS | {"seed", "layer", "direction"},
+        "effective_diffusivity_ratio": CASE_DIMS | {"seed", "layer", "direction"},
+        "tortuosity_factor_electrode": CASE_DIMS | {"seed", "direction"},
+        "pore_fraction": CASE_DIMS | {"seed", "layer"},       # measured; not the porosity coordinate
+        "pore_fraction_electrode": CASE_DIMS | {"seed"},
+    }),
+    "rate_capability": (CASE_DIMS | {"cell", "c_rate"}, {
+        "discharge_capacity": CASE_DIMS | {"cell", "c_rate"},
+    }),
+    "profiles": (CASE_DIMS | {"process", "c_rate", "time", "depth"}, {
+        "electrolyte_concentration": CASE_DIMS | {"process", "c_rate", "time", "depth"},
+        "electrolyte_potential": CASE_DIMS | {"process", "c_rate", "time", "depth"},
+    }),
+    "cycling": (CASE_DIMS | {"cycle"}, {
+        "discharge_capacity_cycle": CASE_DIMS | {"cycle"},
+        "capacity_retention": CASE_DIMS | {"cycle"},
+    }),
+    "impedance": (CASE_DIMS | {"frequency"}, {
+        "impedance_real": CASE_DIMS | {"frequency"},
+        "impedance_imag": CASE_DIMS | {"frequency"},
+        "apparent_diffusivity": CASE_DIMS,
+        "warburg_coefficient": CASE_DIMS,
+    }),
+}
+
+SWEEPS = {
+    "wet": {"architecture": ["L-S", "S-L"], "loading_mg_cm2": [29.6], "porosity": [0.55], "ls_ratio": [0.5]},
+    "tau": {"architecture": ["Mix"], "loading_mg_cm2": [22.0], "porosity": [0.55, 0.35], "ls_ratio": [1.0, 0.0]},
+    "rate": {"architecture": ["L-Dry-S", "S-Dry-L"], "loading_mg_cm2": [22.0, 29.6], "porosity": [0.55],
+             "ls_ratio": [0.5]},
+    "imp": {"architecture": ["L-Dry-S", "Mix-Dry-Mix"], "loading_mg_cm2": [29.6], "porosity": [0.55],
+            "ls_ratio": [0.5]},
+    "full": {"architecture": ["L-Dry-S"], "loading_mg_cm2": [24.6], "porosity": [0.55], "ls_ratio": [0.5, 0.0]},
+}
+
+
+def _value(case_name: str) -> float:
+    """A distinct number per case, so that values can be traced through the aggregation."""
+    c = parse_case(case_name)
+    return (10.0 * c.loading_mg_cm2 + 100.0 * c.porosity + 7.0 * c.ls_ratio + (c.seed or 0)
+            + 3.0 * ["L-Dry-S", "S-Dry-L", "Mix-Dry-Mix", "L-S", "S-L", "Mix"].index(c.architecture))
+
+
+# ---- synthetic per-run files, made by the stages' own dataset functions ------------------------------
+def _wetting_run(case: str) -> xr.Dataset:
+    from layerlab.wetting.output import add_air_map, to_dataset
+    from layerlab.wetting.params import WettingParams
+
+    v = _value(case)
+    t = np.linspace(0.0, 0.4 + 0.01 * (v % 7), 41)
+    arrays = {"t": t, "outlet_fraction": np.clip(t - 0.2, 0, None), "saturation": np.clip(2 * t, 0, 0.95),
+              "trapped_air_fraction": 0.01 + 0 * t, "electrolyte_volume": 100 * t, "air_volume": 100 - 100 * t,
+              "dt": np.full_like(t, 1e-3)}
+    hist = SimpleNamespace(as_arrays=lambda: arrays, stopped_steady=True)
+    metrics = {"breakthrough_time": 1e-3 * v, "steady_state_time": 0.35, "trapped_air_fraction_final": 1e-4 * v,
+               "saturation_final": 0.95}
+    n = 8
+    height = 140e-6 + 1e-6 * (v % 5)
+    depth = (np.arange(n) + 0.5) * height / n
+    rng = np.random.default_rng(int(v))
+    xy = rng.uniform(0, 25e-6, (30, 2))
+    ds = to_dataset(hist, metrics, depth, np.linspace(0.0, 0.05, n), xy, np.sign(rng.normal(size=30)),
+                    WettingParams(), case, SimpleNamespace(electrode_area=2500.0))
+    return add_air_map(ds, np.linspace(0.5e-6, 24.5e-6, 5), np.linspace(0.5e-6, 150e-6, 7),
+                       np.zeros((7, 5)), case, "0" * 64)
+
+
+def _transport_run(case: str) -> xr.Dataset:
+    from layerlab.transport.study import TransportStudy, to_dataset
+
+    v = _value(case)
+    c = parse_case(case)
+    dirs = ("x", "y", "z")
+
+    def res(phase: str, k: float) -> dict:
+        frac = c.porosity if phase == "pore" else 1 - c.porosity
+        return {d: SimpleNamespace(tortuosity_factor=k + 0.1 * i, macmullin_number=(k + 0.1 * i) / frac,
+                                   relative_diffusivity=frac / (k + 0.1 * i), isolated_fraction=0.0,
+                                   phase_fraction=frac) for i, d in enumerate(dirs)}
+
+    study = TransportStudy("voxel", dirs, ["mix", "electrode"], {"mix": (0.0, 80e-6), "electrode": (0.0, 80e-6)},
+                           {("mix", "pore"): res("pore", 1 + v / 1000), ("mix", "solid"): res("solid", 2.0),
+                            ("electrode", "pore"): res("pore", 1 + v / 1000),
+                            ("electrode", "solid"): res("solid", 2.0)},
+                           {"voxel_size_m": 1e-6, "grid_nx": 20, "grid_ny": 20, "grid_nz": 80})
+    ds = to_dataset(study, case=case)
+    ds.attrs["mpi_ranks"] = 2
+    return ds
+
+
+def _rate_result(c_rates, capacity: float, n_z: int, thickness_m: float, points: int = 4):
+    """A ProtocolResult shaped as ``run_rate_test`` makes it (charge, CV, discharge per C-rate)."""
+    from layerlab.electrochem.integrator import Segment
+    from layerlab.electrochem.protocols import ProtocolResult
+
+    res = ProtocolResult()
+    t0 = q = 0.0
+    z = np.linspace(0.0, thickness_m + 25e-6, n_z)
+    for c in c_rates:
+        for label, dq in ((f"charge before {c:g}C", -capacity), (f"CV before {c:g}C", -1.0),
+                          (f"discharge {c:g}C", capacity / (1 + c))):
+            t = t0 + np.linspace(0.0, 3600.0 / max(c, 0.2), points)
+            charge = q + np.linspace(0.0, dq, points)
+            prof = [{"z": z, "c_e": 1000.0 + (1 if label.startswith("discharge") else -1) * tt * 1e-3 * z / z[-1],
+                     "phi_e": -0.1 * z / z[-1], "phi_s": 3.8 + 0 * z, "present_L": z < thickness_m,
+                     "sto_surf_L": 0.5 + 0 * z, "j_L": 1.0 + 0 * z, "sto_avg_L": 0.5 + 0 * z} for tt in t]
+            res.segments.append(Segment("current", c, 3600.0, label=label))
+            res.traces.append(SimpleNamespace(t_s=list(t), voltage_V=list(np.linspace(4.2, 3.0, points)),
+                                              current_A_m2=[c * 10.0] * points, charge_C_m2=list(charge),
+                                              inventory_mol_m2=list(1.0 - 1e-4 * np.arange(points) - 1e-3 * t0 / 3600),
+                                              profiles=prof, end_reason="v_min"))
+            t0, q = float(t[-1]), float(charge[-1])
+        res.discharge_c_rates.append(c)
+        res.charge_capacity_C_m2.append(capacity)
+        res.discharge_capacity_C_m2.append(capacity / (1 + c))
+    return res
+
+
+def _model(mass: float, full: bool) -> SimpleNamespace:
+    params = SimpleNamespace(positive=SimpleNamespace(max_concentration_mol_m3=50000.0))
+    return SimpleNamespace(cell=SimpleNamespace(cathode=SimpleNamespace(active_mass_kg_m2=mass),
+                                                anode=SimpleNamespace() if full else None, params=params),
+                           pops=("L",))
+
+
+def _dfn_run(case: str) -> xr.Dataset:
+    from layerlab.electrochem.output import protocol_dataset
+    from layerlab.units import MAH_G_TO_C_KG
+
+    v, c = _value(case), parse_case(case)
+    mass = c.loading_mg_cm2 * 1e-2 * 0.96
+    res = _rate_result((0.1, 1.0, 2.0), (150.0 + v / 10) * mass * MAH_G_TO_C_KG, 5 + int(v) % 3,
+                       c.loading_mg_cm2 * 4.5e-6)
+    return protocol_dataset(_model(mass, False), res, attrs={"case": case, "parameter_set": "synthetic"})
+
+
+def _fullcell_run(case: str) -> xr.Dataset:
+    from layerlab.electrochem.output import cycling_dataset, protocol_dataset
+    from layerlab.units import MAH_G_TO_C_KG
+
+    v, c = _value(case), parse_case(case)
+    mass = c.loading_mg_cm2 * 1e-2 * 0.96
+    cap = (140.0 + v / 10) * mass * MAH_G_TO_C_KG
+    model = _model(mass, True)
+    rate = protocol_dataset(model, _rate_result((0.1, 0.5), cap, 6, 110e-6))
+    cyc = _rate_result((0.5,) * 4, cap, 6, 110e-6)
+    cyc.discharge_capacity_C_m2[:] = [cap * (1 - 1e-3 * k) for k in range(4)]
+    ds = xr.merge([rate, cycling_dataset(model, cyc, (1, 4))], combine_attrs="override")
+    ds.attrs.update({"sei_model": "solvent-diffusion limited", "np_ratio": "1.1", "case": case,
+                     "title": "DFN full-cell run: rate test and cycling with SEI (layerlab.electrochem)"})
+    return ds
+
+
+def _impedance_run(case: str) -> xr.Dataset:
+    from layerlab.electrochem.commands_impedance import impedance_dataset
+    from layerlab.electrochem.impedance import WarburgFit
+
+    v = _value(case)
+    f = np.logspace(-3, 5, 17)
+    w = 2 * np.pi * f
+    sigma = 1e-3 * v
+    Z = 1e-3 + sigma * (1 - 1j) / np.sqrt(w) + 1e-3 / (1 + 1j * w * 1e-3)
+    fit = WarburgFit(sigma, 1e-3, 0.01, 0.1, 3, 0.999)
+    return impedance_dataset(f, Z, fit, 1e-18 * v, {"case": case, "state_of_charge": 0.5})
+
+
+WRITERS = {"wetting": _wetting_run, "transport": _transport_run, "dfn": _dfn_run,
+           "fullcell": _fullcell_run, "impedance": _impedance_run}
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory) -> tuple[Path, dict]:
+    """A small campaign config (the default one with small sweeps) and every per-run file it asks for."""
+    root = tmp_path_factory.mktemp("campaign")
+    cfg = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+    cfg.update(results_dir=str(root / "results"), sweeps=SWEEPS)
+    cfg["geometry"].update(sweeps2d=["wet"], sweeps3d=["tau"], seeds=[0, 1])
+    cfg["wetting"]["sweeps"] = ["wet"]
+    cfg["transport"]["sweeps"] = ["tau"]
+    cfg["electrochem"]["sweeps"] = ["rate"]
+    cfg["impedance"]["sweeps"] = ["imp"]
+    cfg["fullcell"]["sweeps"] = ["full"]
+    cfg["resolved"]["sweeps2d"] = []
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    config = load_config(path)
+    for name in DATASETS:
+        for run in dataset_run_files(config, name):
+            if not run.exists():
+                write_netcdf(WRITERS[run.parent.name](run.stem), run, config, case=run.stem)
+    return path, config
+
+
+def test_schema_covers_every_dataset() -> None:
+    assert set(SCHEMA) == set(DATASETS)
+
+
+def _check_cf(ds: xr.Dataset, dataset: str) -> None:
+    for name, var in ds.data_vars.items():
+        for attr in ("units", "long_name"):
+            assert isinstance(var.attrs.get(attr), str) and var.attrs[attr], f"{dataset}: {name} lacks {attr}"
+    for name, coord in ds.coords.items():
+        assert isinstance(coord.attrs.get("long_name"), str) and coord.attrs["long_name"], \
+            f"{dataset}: coordinate {name} lacks long_name"
+        if coord.dtype.kind in "fiuc":   # numeric coordinates are physical quantities: units too
+            assert isinstance(coord.attrs.get("units"), str) and coord.attrs["units"], \
+                f"{dataset}: coordinate {name} lacks units"
+
+
+@pytest.mark.parametrize("name", list(SCHEMA))
+def test_dataset_dims_cf_attributes_provenance_and_round_trip(campaign, name, tmp_path) -> None:
+    from layerlab.aggregate.commands import COMMANDS
+
+    cfg_path, config = campaign
+    out = tmp_path / f"{name}.nc"
+    rc = COMMANDS["aggregate"].run(argparse.Namespace(config=str(cfg_path), dataset=name, out=str(out)))
+    assert rc == 0 and out.is_file()
+    assert [p.name for p in tmp_path.iterdir()] == [out.name], "the atomic writer left a temporary file"
+    written = build_dataset(config, name)           # what the command wrote, before provenance
+
+    with xr.open_dataset(out, engine="h5netcdf") as back:
+        back = back.load()
+
+    dims, variables = SCHEMA[name]
+    assert set(back.dims) == dims, f"{name}: dims {sorted(back.dims)}, documented {sorted(dims)}"
+    for var, var_dims in variables.items():
+        assert var in back, f"{name}: no variable {var!r}"
+        assert set(back[var].dims) == var_dims, f"{name}.{var}: dims {back[var].dims}"
+    _check_cf(back, name)
+
+    # every run was found, and a value comes back at its case's coordinates
+    n_runs = len(dataset_run_files(config, name))
+    assert back.attrs["runs_expected"] == back.attrs["runs_found"] == n_runs and back.attrs["missing_runs"] == ""
+    run = dataset_run_files(config, name)[-1]
+    case = parse_case(run.stem)
+    sel = {"architecture": case.architecture, "loading": case.loading_mg_cm2, "porosity": case.porosity,
+           "ls_ratio": case.ls_ratio}
+    if case.seed is not None:
+        sel["seed"] = case.seed
+    if "cell" in back.dims:
+        sel["cell"] = {"dfn": "half", "fullcell": "full"}[run.parent.name]
+    first = next(iter(variables))
+    with xr.open_dataset(run, engine="h5netcdf") as src:
+        assert np.isfinite(back[first].sel(sel).values).any(), f"{name}: {run.stem} not in the dataset"
+        if first in src and src[first].ndim == 0:
+            assert float(back[first].sel(sel)) == pytest.approx(float(src[first]))
+
+    # provenance
+    for attr in PROVENANCE:
+        assert isinstance(back.attrs.get(attr), str) and back.attrs[attr], f"{name}: no {attr}"
+    assert back.attrs["Conventions"].startswith("CF-")
+    assert back.attrs["layerlab_version"] == __version__
+    assert back.attrs["git_commit"].split("+")[0] == git_commit().split("+")[0]   # "+dirty" may change
+    assert back.attrs["config_hash"] == config_hash(config)
+    assert back.attrs["dataset"] == name
+    created = dt.datetime.fromisoformat(back.attrs["date_created"])
+    assert abs((dt.datetime.now(dt.timezone.utc) - created).total_seconds()) < 600
+
+    # round trip: the reopened file is the dataset that was written, attributes and dtypes included
+    expected = written.copy()
+    expected.attrs.update(provenance(config, dataset=name))
+    expected.attrs.update(date_created=back.attrs["date_created"], history=back.attrs["history"])
+    xr.testing.assert_identical(back, expected)
+    for var in expected.variables:
+        assert back[var].dtype == expected[var].dtype or (
+            back[var].dtype.kind in "OU" and expected[var].dtype.kind in "OU"), f"{name}.{var} dtype"

@@ -1,17 +1,25 @@
 """Benchmark: a resolved 3D galvanostatic discharge (1C to 3.5 V) on a column-of-spheres electrode.
 
-Run serially and under MPI; prints one JSON line (rank 0) with the mesh size, unknowns, wall time
-of set-up and discharge, steps, solves (accepted, rejected and cut-off search), Newton iterations,
-Jacobian factorisations, capacity and the lithium balance::
+Runs itself under ``mpiexec -n 1`` and ``-n 2`` (``--ranks``; the ``mpiexec`` next to the Python
+executable, as ``bench_transport.py`` does) and prints one JSON object: each run's mesh size,
+unknowns, wall times of mesh generation, set-up and discharge, steps, solves (accepted, rejected and
+cut-off search), Newton iterations, Jacobian factorisations, capacity and lithium balance, and the
+parallel efficiency ``t_1 / (n t_n)`` of the discharge, of the whole run (mesh + set-up +
+discharge) and per solve (the step sequence of an adaptive run can differ slightly between rank
+counts).  The issue's figure (~200k unknowns: 198k; target under 10 min per discharge, efficiency at
+least 70 % at 2 ranks) is reproduced by::
 
     .venv/bin/python bench/bench_resolved.py --width-um 40 --height-um 60 --h-um 1.15
-    .venv/bin/mpiexec -n 2 .venv/bin/python bench/bench_resolved.py --width-um 40 --height-um 60 --h-um 1.15
 
-Parallel efficiency = t(1 rank) / (2 t(2 ranks)) from the two JSON lines.  ~200k unknowns: the
-arguments above (198k; --h-um 0.9 gives 368k).  The default solver is MUMPS with adaptive reuse of
-the factorised Jacobian and the extrapolating predictor; ``--jacobian-lag 5 --no-predictor`` is
-the previous default (refactorise every 5 Newton iterations).  ``--duration-s`` stops early
-(fixed simulated time, for timing variants side by side).
+(``--h-um 0.9`` gives 368k unknowns).  A quick smoke test: ``--width-um 10 --height-um 10 --h-um 2``.
+``--worker`` runs one timed discharge on ``MPI.COMM_WORLD`` and prints ``BENCH <json>`` (rank 0);
+the driver launches it, e.g. by hand::
+
+    .venv/bin/mpiexec -n 2 .venv/bin/python bench/bench_resolved.py --worker --width-um 40 --height-um 60 --h-um 1.15
+
+The default solver is MUMPS with adaptive reuse of the factorised Jacobian and the extrapolating
+predictor; ``--jacobian-lag 5 --no-predictor`` is the previous default (refactorise every 5 Newton
+iterations).  ``--duration-s`` stops early (fixed simulated time, for timing variants side by side).
 """
 
 from __future__ import annotations
@@ -19,19 +27,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
-from layerlab.electrochem.parameters import FARADAY, load_parameters
-from layerlab.fe import MPI
-from layerlab.resolved.boxmesh import column_spheres, sphere_box_mesh
-from layerlab.resolved.domains import build_phases
-from layerlab.resolved.model import ResolvedModel, SolverSettings
-from layerlab.resolved.solver import Runner, StepControl
+# the driver imports no layerlab/MPI module: it only launches ``mpiexec`` (an MPI-initialised
+# parent would be a singleton MPI process spawning another job)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--width-um", type=float, default=20.0)
     ap.add_argument("--height-um", type=float, default=30.0)
     ap.add_argument("--separator-um", type=float, default=10.0)
@@ -39,19 +45,39 @@ def main() -> None:
     ap.add_argument("--h-um", type=float, default=1.2)
     ap.add_argument("--c-rate", type=float, default=1.0)
     ap.add_argument("--v-min", type=float, default=3.5)
-    ap.add_argument("--jacobian-lag", type=int, default=SolverSettings.jacobian_lag,
-                    help="0: adaptive reuse (default), 1: full Newton, N: rebuild every N iterations")
+    ap.add_argument("--jacobian-lag", type=int, default=None,
+                    help="0: adaptive reuse (SolverSettings default), 1: full Newton, N: rebuild every N iterations")
     ap.add_argument("--linear", default="mumps", choices=("mumps", "gmres-asm", "gmres-fieldsplit"))
-    ap.add_argument("--rebuild-its", type=int, default=SolverSettings.rebuild_its)
-    ap.add_argument("--rebuild-dt-ratio", type=float, default=SolverSettings.rebuild_dt_ratio)
+    ap.add_argument("--rebuild-its", type=int, default=None, help="default: SolverSettings.rebuild_its")
+    ap.add_argument("--rebuild-dt-ratio", type=float, default=None, help="default: SolverSettings.rebuild_dt_ratio")
     ap.add_argument("--dt-initial-s", type=float, default=5.0)
     ap.add_argument("--dv-max-v", type=float, default=0.03)
     ap.add_argument("--growth", type=float, default=1.5, help="step growth factor after an easy step")
     ap.add_argument("--no-predictor", action="store_true", help="start Newton from the old level")
-    ap.add_argument("--blr-tol", type=float, default=SolverSettings.mumps_blr_tol,
-                    help="MUMPS block low-rank tolerance (0: exact LU)")
+    ap.add_argument("--blr-tol", type=float, default=None,
+                    help="MUMPS block low-rank tolerance (0: exact LU; default: SolverSettings.mumps_blr_tol)")
     ap.add_argument("--duration-s", type=float, default=1e9, help="stop the discharge after this time, s")
-    a = ap.parse_args()
+    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2], help="MPI rank counts to run (driver)")
+    ap.add_argument("--worker", action="store_true", help="one timed run on MPI.COMM_WORLD (what the driver launches)")
+    return ap
+
+
+def worker(a: argparse.Namespace) -> dict:
+    """One timed discharge on COMM_WORLD; returns the result (the same on every rank)."""
+    from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
+    from layerlab.electrochem.parameters import FARADAY, load_parameters
+    from layerlab.fe import MPI
+    from layerlab.resolved.boxmesh import column_spheres, sphere_box_mesh
+    from layerlab.resolved.domains import build_phases
+    from layerlab.resolved.model import ResolvedModel, SolverSettings
+    from layerlab.resolved.solver import Runner, StepControl
+
+    defaults = SolverSettings()
+    a = argparse.Namespace(**vars(a))
+    for key, field in (("jacobian_lag", "jacobian_lag"), ("rebuild_its", "rebuild_its"),
+                       ("rebuild_dt_ratio", "rebuild_dt_ratio"), ("blr_tol", "mumps_blr_tol")):
+        if getattr(a, key) is None:
+            setattr(a, key, getattr(defaults, field))
     comm = MPI.COMM_WORLD
     um = 1e-6
     t0 = time.perf_counter()
@@ -80,8 +106,8 @@ def main() -> None:
     one_c = 210.0 * 5000.0 * model.particle_volume_m3_m2()     # 210 mA/g, 5 g/cm3 (materials.yaml)
     load0 = round(os.getloadavg()[0], 2)
     t1 = time.perf_counter()
-    tr = Runner(model, StepControl(dt_initial_s=a.dt_initial_s, dt_max_s=300.0, dv_max_V=a.dv_max_v, growth=a.growth)).run_cc(
-        a.c_rate * one_c, v_min_V=a.v_min, duration_s=a.duration_s)
+    control = StepControl(dt_initial_s=a.dt_initial_s, dt_max_s=300.0, dv_max_V=a.dv_max_v, growth=a.growth)
+    tr = Runner(model, control).run_cc(a.c_rate * one_c, v_min_V=a.v_min, duration_s=a.duration_s)
     comm.Barrier()
     t_run = time.perf_counter() - t1
     li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
@@ -100,9 +126,61 @@ def main() -> None:
         "lithium_balance_error_rel": (li1 - li0 - tr.capacity_C_m2 / FARADAY) / li0,
         "load_avg_1min_start": load0, "load_avg_1min_end": round(os.getloadavg()[0], 2),
     }
-    if comm.rank == 0:
-        print(json.dumps(out))
+    return out
+
+
+def worker_arguments(a: argparse.Namespace) -> list[str]:
+    """The command-line options of ``a`` for a worker (everything but the driver's own)."""
+    args = []
+    for action in parser()._actions:
+        if not action.option_strings or action.dest in ("help", "ranks", "worker"):
+            continue
+        value = getattr(a, action.dest)
+        if value is None:
+            continue
+        if isinstance(action, argparse._StoreTrueAction):
+            args += [action.option_strings[0]] if value else []
+        else:
+            args += [action.option_strings[0], repr(value) if isinstance(value, float) else str(value)]
+    return args
+
+
+def main() -> int:
+    a = parser().parse_args()
+    if a.worker:
+        out = worker(a)
+        from layerlab.fe import MPI
+        if MPI.COMM_WORLD.rank == 0:
+            print("BENCH " + json.dumps(out), flush=True)
+        return 0
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "UCX_TLS": os.environ.get("UCX_TLS", "self,sm,tcp")}
+    runs = []
+    for n in a.ranks:
+        cmd = [str(mpiexec), "-n", str(n), sys.executable, str(Path(__file__).resolve()), "--worker",
+               *worker_arguments(a)]
+        print(f"running {n} rank(s): {' '.join(cmd)}", file=sys.stderr, flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")]
+        if proc.returncode != 0 or not lines:
+            print(proc.stdout[-2000:], proc.stderr[-4000:], file=sys.stderr)
+            return 1
+        runs.append(json.loads(lines[-1][6:]))
+    base = runs[0]
+    for r in runs:
+        r["total_s"] = round(r["mesh_s"] + r["setup_s"] + r["discharge_s"], 2)
+    for r in runs:
+        scale = base["ranks"] / r["ranks"]
+        r["parallel_efficiency_discharge"] = round(scale * base["discharge_s"] / r["discharge_s"], 3)
+        r["parallel_efficiency_total"] = round(scale * base["total_s"] / r["total_s"], 3)
+        r["parallel_efficiency_per_solve"] = round(
+            scale * (base["discharge_s"] / base["solves"]) / (r["discharge_s"] / r["solves"]), 3)
+        r["capacity_rel_diff_vs_first"] = r["capacity_C_m2"] / base["capacity_C_m2"] - 1
+    print(json.dumps({"benchmark": "resolved_discharge", "width_um": a.width_um, "height_um": a.height_um,
+                      "h_um": a.h_um, "c_rate": a.c_rate, "nproc_machine": os.cpu_count(), "runs": runs},
+                     indent=1))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -27,10 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
+
+from mpirun import report, run_ranks
 
 # the driver imports no layerlab/MPI module: it only launches ``mpiexec`` (an MPI-initialised
 # parent would be a singleton MPI process spawning another job)
@@ -148,24 +147,9 @@ def worker_arguments(a: argparse.Namespace) -> list[str]:
 def main() -> int:
     a = parser().parse_args()
     if a.worker:
-        out = worker(a)
-        from layerlab.fe import MPI
-        if MPI.COMM_WORLD.rank == 0:
-            print("BENCH " + json.dumps(out), flush=True)
+        report(worker(a))
         return 0
-    mpiexec = Path(sys.executable).with_name("mpiexec")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "UCX_TLS": os.environ.get("UCX_TLS", "self,sm,tcp")}
-    runs = []
-    for n in a.ranks:
-        cmd = [str(mpiexec), "-n", str(n), sys.executable, str(Path(__file__).resolve()), "--worker",
-               *worker_arguments(a)]
-        print(f"running {n} rank(s): {' '.join(cmd)}", file=sys.stderr, flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")]
-        if proc.returncode != 0 or not lines:
-            print(proc.stdout[-2000:], proc.stderr[-4000:], file=sys.stderr)
-            return 1
-        runs.append(json.loads(lines[-1][6:]))
+    runs = run_ranks(__file__, a.ranks, worker_arguments(a))
     base = runs[0]
     for r in runs:
         r["total_s"] = round(r["mesh_s"] + r["setup_s"] + r["discharge_s"], 2)

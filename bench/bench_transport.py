@@ -32,10 +32,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
+
+from mpirun import report, run_ranks
 
 
 def worker(box_um: float, voxel_um: float, seed: int) -> dict:
@@ -163,23 +163,10 @@ def main() -> int:
                           "directions": ["x", "z"], "seeds": args.seeds, "summary": summary, **out}, indent=1))
         return 0
     if args.worker:
-        out = worker(args.box_um, args.voxel_um, args.seed)
-        from layerlab.fe import MPI
-        if MPI.COMM_WORLD.rank == 0:
-            print("BENCH " + json.dumps(out), flush=True)
+        report(worker(args.box_um, args.voxel_um, args.seed))
         return 0
-    mpiexec = Path(sys.executable).with_name("mpiexec")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "UCX_TLS": os.environ.get("UCX_TLS", "self,sm,tcp")}
-    runs = []
-    for n in args.ranks:
-        cmd = [str(mpiexec), "-n", str(n), sys.executable, __file__, "--worker", "--box-um", str(args.box_um),
-               "--voxel-um", str(args.voxel_um), "--seed", str(args.seed)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")]
-        if proc.returncode != 0 or not lines:
-            print(proc.stdout[-2000:], proc.stderr[-4000:], file=sys.stderr)
-            return 1
-        runs.append(json.loads(lines[-1][6:]))
+    runs = run_ranks(__file__, args.ranks, ["--box-um", str(args.box_um), "--voxel-um", str(args.voxel_um),
+                                            "--seed", str(args.seed)])
     base = runs[0]
     for r in runs:
         for key in ("transport_solve", "total"):

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from mpirun import report, run_worker
+
 WIDTH_UM, HEIGHT_UM = 50.0, 146.0
 
 
@@ -126,23 +128,14 @@ def main() -> None:
         print(json.dumps(stage(args.stage, args.cores), indent=1))
         return
     if args.worker:
-        res = worker(args.cells[0], args.steps, args.refactor_every)
-        from layerlab.fe import MPI
-        if MPI.COMM_WORLD.rank == 0:
-            print("RESULT " + json.dumps(res), flush=True)
+        report(worker(args.cells[0], args.steps, args.refactor_every))
         return
-    mpiexec = str(Path(sys.executable).with_name("mpiexec"))
     results = []
     for cells in args.cells:
         for ranks in args.ranks:
-            cmd = [mpiexec, "-n", str(ranks), sys.executable, __file__, "--worker", "--cells", str(cells),
-                   "--steps", str(args.steps), "--refactor-every", str(args.refactor_every)]
-            out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-            line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
-            if out.returncode != 0 or not line:
-                results.append({"cells": cells, "ranks": ranks, "error": out.stderr[-2000:]})
-                continue
-            results.append(json.loads(line[0][7:]))
+            run, error = run_worker(__file__, ranks, ["--cells", str(cells), "--steps", str(args.steps),
+                                                      "--refactor-every", str(args.refactor_every)])
+            results.append(run if run is not None else {"cells": cells, "ranks": ranks, "error": error})
     for r in results:
         base = next((b for b in results if b.get("triangles") == r.get("triangles") and b.get("ranks") == 1), None)
         if base and "seconds_per_step" in r:

@@ -140,7 +140,7 @@ def fig5h(ds: Datasets, targets: Mapping) -> plt.Figure:
               for label, ls in FULL_CELL_SERIES]
     capacity_figure(ds.get("rate_capability"), "rate capability", series, ax=ax_r)
     cyc = ds.get("cycling")
-    missing = []
+    missing, last_cycle = [], 0
     for (label, sel), colour in zip(series, ("C0", "C1")):
         sel = {k: v for k, v in sel.items() if k != "cell"}
         da = None if cyc is None or "capacity_retention" not in cyc else select(cyc["capacity_retention"], **sel)
@@ -149,9 +149,10 @@ def fig5h(ds: Datasets, targets: Mapping) -> plt.Figure:
             continue
         da = da.squeeze([d for d in da.dims if d != "cycle"], drop=True)
         ax_c.plot(da["cycle"], 100.0 * da.values, "-", color=colour, label=f"{label} (model)")
+        last_cycle = max(last_cycle, int(da["cycle"].where(da.notnull(), drop=True).max()))
     ax_c.set_xlabel("cycle")
     ax_c.set_ylabel("capacity retention (%)")
-    ax_c.set_title("cycling", fontsize=10)
+    ax_c.set_title(f"cycling ({last_cycle} cycles run; paper: 200)" if last_cycle else "cycling", fontsize=10)
     ax_c.grid(alpha=0.3)
     _note(ax_c, missing)
     if ax_c.get_legend_handles_labels()[0]:

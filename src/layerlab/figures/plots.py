@@ -68,14 +68,17 @@ def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[
         ax.plot(da[x_dim], da.values, "-s", color=ARCH_COLORS.get(label),
                 label=f"{label} (model)")
     first = True
+    labels_at: dict[tuple[float, float], list[str]] = {}     # one annotation per point: labels joined
     for label, points in (paper_points or {}).items():
         xs, ys = zip(*sorted(points.items())) if points else ((), ())
         style = dict(PAPER_STYLE)
         style["label"] = "paper (reported)" if first else None
         ax.plot(xs, ys, **style)
         for x, y in zip(xs, ys):
-            ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+            labels_at.setdefault((x, y), []).append(label)
         first = False
+    for (x, y), labels in labels_at.items():
+        ax.annotate(", ".join(labels), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
     if x_dim == "c_rate":
         ax.set_xscale("log")
     ax.set_xlabel({"c_rate": "C-rate (1C = 210 mA g$^{-1}$)", "porosity": "porosity (-)",
@@ -101,11 +104,13 @@ def bar_figure(values: Mapping[str, float], ylabel: str, title: str,
     for xi, k in zip(x, keys):
         if paper and k in paper:
             ax.plot([xi], [paper[k]], **PAPER_STYLE)
+        if np.isnan(values[k]):     # named in place, where its bar would stand
+            ax.text(xi, 0.02, "not run", transform=ax.get_xaxis_transform(), rotation=90, ha="center",
+                    va="bottom", fontsize=7, color="0.4")
     ax.set_xticks(x, keys)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, axis="y")
-    _note(ax, [k for k in keys if np.isnan(values[k])])
     ax.legend(fontsize=7)
     return fig
 

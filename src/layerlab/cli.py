@@ -28,7 +28,7 @@ STAGE_PACKAGES: tuple[str, ...] = (
 EXIT_INPUT_ERROR = 2
 """Exit code of a command stopped by bad input (:class:`~layerlab.errors.InputError`), before any work."""
 EXIT_SOLVER_FAILURE = 3
-"""Exit code of a command stopped by a failed numerical solve (as the ``wet`` command's divergence)."""
+"""Exit code of a command stopped by a failed numerical solve (:class:`~layerlab.errors.SolverError`)."""
 
 
 @dataclass(frozen=True)

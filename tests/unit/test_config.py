@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from layerlab.cases import Case, cases_of, parse_case
-from layerlab.config import load_config, validate_config
+from layerlab.config import GEOMETRY_READERS, load_config, validate_config
 from layerlab.errors import InputError
 
 
@@ -81,12 +81,16 @@ def test_wetting_porosity_not_in_geometry_set_is_named(default_config) -> None:
 
 @pytest.mark.parametrize("section, key, sweep, geo_key", [
     ("resolved", "sweeps2d", "fig1d_dried", "sweeps2d"),    # S-Dry-L / L-Dry-S have no 2D packing
-    ("transport", "sweeps", "transport", "sweeps3d"),       # no 3D packings in the default campaign
+    ("transport", "sweeps", "transport", "sweeps3d"),       # the transport sweep without its 3D packings
     ("resolved", "sweeps", "transport", "sweeps3d"),
 ])
 def test_geometry_stage_design_not_in_geometry_set_is_named(default_config, section, key, sweep, geo_key) -> None:
     cfg = copy.deepcopy(default_config)
     cfg[section][key] = [sweep]
+    cfg["geometry"][geo_key] = [g for g in cfg["geometry"][geo_key] if g != sweep]
+    for other, other_key, other_geo, _ in GEOMETRY_READERS:    # only the stage under test reads it
+        if other_geo == geo_key and (other, other_key) != (section, key) and other in cfg:
+            cfg[other][other_key] = []
     err = _error(cfg)
     assert err.field == f"{section}.{key}[0]"
     assert f"geometry.{geo_key}" in err.problem and f"geometry.{geo_key}" in err.allowed

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from layerlab.electrochem.cell import HalfCell
-from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
+from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, transport, ufl_ops
 from layerlab.electrochem.parameters import FARADAY
 from layerlab.electrochem import sei as sei_mod
 from layerlab.errors import SolverError, require
@@ -282,9 +282,10 @@ class DFNModel:
         ce_n, ce_nn = ce0 * ufl.exp(un[0]), ce0 * ufl.exp(unn[0])
         ddt_ce = (self.a[0] * ce + self.a[1] * ce_n + self.a[2] * ce_nn) / self.dt
         phie, phis = u[1], u[2]
-        kappa = evaluate(p.electrolyte.conductivity, ce_safe, ops)
-        De = evaluate(p.electrolyte.diffusivity, ce_safe, ops)
-        tp, tdf = p.electrolyte.transference_number, p.electrolyte.thermodynamic_factor
+        # t+ and the thermodynamic factor: constants or UFL expressions of c_e.  The flux stays in
+        # conservative form (div N_e with N_e = -De B grad c + t+ i_e / F, PyBaMM's "full" diffusion),
+        # so the lithium balance is exact whatever t+(c_e) is.
+        kappa, De, tp, tdf = transport(p.electrolyte, ce_safe, p.temperature_K, ops)
         i_e = -kappa * self.B_e * (phie.dx(0) - 2.0 * RT / F * (1 - tp) * tdf * u[0].dx(0))
         N_e = -De * self.B_e * ce.dx(0) + tp * i_e / F
         i_s = -self.sigma_eff * phis.dx(0)

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import yaml
 
 from layerlab.errors import require
 
 PARAMETER_DIR = Path(__file__).resolve().parents[3] / "config" / "parameters"
 DEFAULT_SET = PARAMETER_DIR / "dfn_nmc83.yaml"
+LANDESFEIND_SET = PARAMETER_DIR / "dfn_nmc83_landesfeind2019.yaml"   # the default with Landesfeind2019 electrolyte
 CROSSCHECK_SET = PARAMETER_DIR / "dfn_chen2020.yaml"
 FULLCELL_CROSSCHECK_SET = PARAMETER_DIR / "dfn_fullcell_chen2020.yaml"
 DEFAULT_ANODE = PARAMETER_DIR / "graphite_chen2020.yaml"
@@ -93,11 +95,13 @@ class SEIParams:
 
 @dataclass(frozen=True)
 class ElectrolyteParams:
+    """Binary electrolyte; t+ and the thermodynamic factor are constants or forms of c_e (and T)."""
+
     initial_concentration_mol_m3: float
     conductivity: FunctionForm
     diffusivity: FunctionForm
-    transference_number: float
-    thermodynamic_factor: float
+    transference_number: float | FunctionForm
+    thermodynamic_factor: float | FunctionForm
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,10 @@ _SECTIONS: dict[str, type] = {"positive": PositiveParams, "electrolyte": Electro
 _OPTIONAL_SECTIONS = ("negative", "sei")
 _OPTIONAL: dict[str, dict[str, float]] = {"positive": {"contact_resistance_ohm_m2": 0.0}}
 _FORMS = {"chen2020_nmc": 11, "chen2020_graphite": 12, "nyman2008_conductivity": 3,
-          "nyman2008_diffusivity": 3}
+          "nyman2008_diffusivity": 3, "landesfeind2019_conductivity": 6, "landesfeind2019_diffusivity": 4,
+          "landesfeind2019_transference_number": 9, "landesfeind2019_thermodynamic_factor": 9}
+# electrolyte concentrations (mol/m3) over which the transport functions are checked
+CHECKED_CONCENTRATIONS_MOL_M3 = (1.0, 4000.0)
 
 
 def _leaf(node: Any, field: str) -> Any:
@@ -182,6 +189,7 @@ def _leaf(node: Any, field: str) -> Any:
         coeffs = tuple(float(c) for c in node.get("coefficients", ()))
         require(len(coeffs) == _FORMS[form], f"{field}.coefficients",
                 f"{len(coeffs)} coefficients", f"{_FORMS[form]} for form {form}")
+        require("source" in node, f"{field}.source", "every parameter needs a source", "a citation")
         return FunctionForm(form, coeffs)
     require(isinstance(node, Mapping) and "value" in node, field, "missing 'value'",
             "{value: ..., source: ...}")
@@ -233,8 +241,7 @@ def _check(ps: ParameterSet, origin: str) -> None:
             require(v > 0, f"{origin}.{sec}.{k}", f"got {v!r}", "> 0")
     require(ps.temperature_K > 0, f"{origin}.temperature_K", f"got {ps.temperature_K}", "> 0")
     require(0 < sep.porosity < 1, f"{origin}.separator.porosity", f"got {sep.porosity}", "(0, 1)")
-    require(0 <= ele.transference_number < 1, f"{origin}.electrolyte.transference_number",
-            f"got {ele.transference_number}", "[0, 1)")
+    _check_electrolyte(ele, ps.temperature_K, f"{origin}.electrolyte")
     for k in ("initial_stoichiometry", "discharged_stoichiometry"):
         v = getattr(pos, k)
         require(0 < v < 1, f"{origin}.positive.{k}", f"got {v}", "(0, 1)")
@@ -248,6 +255,27 @@ def _check(ps: ParameterSet, origin: str) -> None:
         _check_negative(ps.negative, f"{origin}.negative")
     if ps.sei is not None:
         _check_sei(ps.sei, f"{origin}.sei")
+
+
+def _check_electrolyte(ele: ElectrolyteParams, temperature_K: float, f: str) -> None:
+    """Each transport property (constant or form) finite and in range over the checked concentrations."""
+    from layerlab.electrochem.electrolyte import property_value   # imports this module
+
+    lo, hi = CHECKED_CONCENTRATIONS_MOL_M3
+    c = np.geomspace(lo, hi, 400)
+    for key, low, high, allowed in (("conductivity", 0.0, np.inf, "> 0"), ("diffusivity", 0.0, np.inf, "> 0"),
+                                    ("transference_number", 0.0, 1.0, "[0, 1)"),
+                                    ("thermodynamic_factor", 0.0, np.inf, "> 0")):
+        prop = getattr(ele, key)
+        v = np.broadcast_to(np.asarray(property_value(prop, c, temperature_K), dtype=float), c.shape)
+        bad = ~np.isfinite(v) | (v >= high) | ((v < low) if key == "transference_number" else (v <= low))
+        if not bad.any():
+            continue
+        i = int(np.argmax(bad))
+        if isinstance(prop, FunctionForm):
+            require(False, f"{f}.{key}", f"form {prop.form} gives {v[i]:.4g} at c_e = {c[i]:.4g} mol/m3",
+                    f"{allowed} for c_e in [{lo:g}, {hi:g}] mol/m3 at {temperature_K:g} K")
+        require(False, f"{f}.{key}", f"got {float(v[i])!r}", allowed)
 
 
 def _check_negative(neg: NegativeParams, f: str) -> None:

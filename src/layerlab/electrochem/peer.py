@@ -17,6 +17,7 @@ import numpy as np
 
 from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate
+from layerlab.electrochem.parameters import ElectrolyteParams, FunctionForm
 
 
 def _ocp(cell: HalfCell, electrode: str = "positive"):
@@ -27,6 +28,22 @@ def _ocp(cell: HalfCell, electrode: str = "positive"):
         ops = type("ops", (), {"tanh": staticmethod(pybamm.tanh), "exp": staticmethod(pybamm.exp)})
         return evaluate(f, sto, ops)
     return U
+
+
+def _electrolyte(ele: ElectrolyteParams) -> dict[str, Any]:
+    """PyBaMM's electrolyte entries: a form becomes a function of (c_e, T) built with pybamm ops
+    (T is PyBaMM's temperature, the cell temperature in these isothermal runs); a constant stays one."""
+    import pybamm
+
+    def entry(prop: float | FunctionForm) -> Any:
+        if isinstance(prop, FunctionForm):
+            return lambda c_e, T: evaluate(prop, c_e, pybamm, T)
+        return prop
+    return {"Initial concentration in electrolyte [mol.m-3]": ele.initial_concentration_mol_m3,
+            "Electrolyte conductivity [S.m-1]": entry(ele.conductivity),
+            "Electrolyte diffusivity [m2.s-1]": entry(ele.diffusivity),
+            "Cation transference number": entry(ele.transference_number),
+            "Thermodynamic factor": entry(ele.thermodynamic_factor)}
 
 
 LI_FOIL_THICKNESS_M = 700e-6
@@ -98,12 +115,6 @@ def pybamm_half_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20
     def j0_li(c_e, c_Li, T):
         return k_li * c_Li ** 0.7 * c_e ** 0.3
 
-    def kappa(c_e, T):
-        return evaluate(ele.conductivity, c_e, pybamm)
-
-    def D_e(c_e, T):
-        return evaluate(ele.diffusivity, c_e, pybamm)
-
     b_e = pos.bruggeman_electrolyte if layers[0].tortuosity is None else \
         1 + np.log(layers[0].tortuosity) / -np.log(eps)
     values = {
@@ -119,10 +130,7 @@ def pybamm_half_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20
         "Positive electrode conductivity [S.m-1]": pos.electronic_conductivity_S_m,
         "Positive electrode Bruggeman coefficient (electrolyte)": b_e,
         "Positive electrode Bruggeman coefficient (electrode)": pos.bruggeman_electrode,
-        "Initial concentration in electrolyte [mol.m-3]": ele.initial_concentration_mol_m3,
-        "Cation transference number": ele.transference_number,
-        "Thermodynamic factor": ele.thermodynamic_factor,
-        "Electrolyte diffusivity [m2.s-1]": D_e, "Electrolyte conductivity [S.m-1]": kappa,
+        **_electrolyte(ele),
         **_cell_values(p.temperature_K, v_min_V, v_max_V),
     }
     phase_prefix = {"L": "", "S": ""} if len(pops) == 1 else {"L": "Primary: ", "S": "Secondary: "}
@@ -215,10 +223,7 @@ def pybamm_full_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20
         "Positive electrode Bruggeman coefficient (electrode)": pos.bruggeman_electrode,
         "Initial concentration in positive electrode [mol.m-3]":
             pos.initial_stoichiometry * pos.max_concentration_mol_m3,
-        "Initial concentration in electrolyte [mol.m-3]": ele.initial_concentration_mol_m3,
-        "Cation transference number": ele.transference_number, "Thermodynamic factor": ele.thermodynamic_factor,
-        "Electrolyte diffusivity [m2.s-1]": lambda c_e, T: evaluate(ele.diffusivity, c_e, pybamm),
-        "Electrolyte conductivity [S.m-1]": lambda c_e, T: evaluate(ele.conductivity, c_e, pybamm),
+        **_electrolyte(ele),
         **_cell_values(p.temperature_K, v_min_V, v_max_V),
         "Contact resistance [Ohm]": pos.contact_resistance_ohm_m2,
     }, check_already_exists=False)

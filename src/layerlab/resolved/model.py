@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
+from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, transport, ufl_ops
 from layerlab.electrochem.parameters import FARADAY, ParameterSet
 from layerlab.fe import MPI, PETSc, fem, ufl
 from layerlab.geometry import tags as T
@@ -135,7 +135,7 @@ class ResolvedModel:
         n_cells = msh.topology.index_map(d).size_global
         h = (self._scalar_parent(self.one * ufl.dx(domain=msh)) / n_cells) ** (1.0 / d)
         ele = self.p.electrolyte
-        kappa0 = float(evaluate(ele.conductivity, np.array(ele.initial_concentration_mol_m3)))
+        kappa0 = float(transport(ele, np.array(ele.initial_concentration_mol_m3), self.p.temperature_K)[0])
         sigma = max(self.p.positive.electronic_conductivity_S_m, self.binder_conductivity_S_m or 0.0, kappa0)
         n = sum(f.function_space.dofmap.index_map.size_global for f in self.u)
         return 10 * np.finfo(float).eps * sigma * 5.0 * np.sqrt(n) * h ** (d - 2)
@@ -182,9 +182,7 @@ class ResolvedModel:
 
         # electrolyte (pores: eps = B = 1; separator: homogenised)
         c_safe = ufl.max_value(ce, 1e-3 * c0)
-        kappa = evaluate(ele.conductivity, c_safe, ops)
-        De = evaluate(ele.diffusivity, c_safe, ops)
-        tp, tdf = ele.transference_number, ele.thermodynamic_factor
+        kappa, De, tp, tdf = transport(ele, c_safe, p.temperature_K, ops)   # t+, TDF: constants or forms
         RT_F = p.thermal_voltage_V
         i_e = -kappa * (ufl.grad(phie) - 2.0 * RT_F * (1 - tp) * tdf * ufl.grad(ce) / c_safe)
         N_e = -De * ufl.grad(ce) + tp * i_e / F

@@ -116,10 +116,11 @@ def bar_figure(values: Mapping[str, float], ylabel: str, title: str,
 
 
 def line_figure(x: Sequence[float], y: Sequence[float], xlabel: str, ylabel: str, title: str) -> plt.Figure:
-    """A single model curve (NaN points are named as not run)."""
+    """A single model curve through the points that ran (NaN points are named as not run)."""
     fig, ax = plt.subplots(figsize=(4.6, 3.6))
-    y = np.asarray(y, dtype=float)
-    ax.plot(x, y, "-o", label="model")
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ran = np.isfinite(y)
+    ax.plot(x[ran], y[ran], "-o", label="model")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

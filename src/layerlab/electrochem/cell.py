@@ -8,6 +8,7 @@ collector) is ``z = L - x``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -24,7 +25,9 @@ class LayerSpec:
     """One cathode slab: thickness, porosity, active volume fraction per population, transport.
 
     ``tortuosity`` is the electrolyte tortuosity factor tau (``kappa_eff = kappa eps / tau``);
-    ``None`` means Bruggeman, ``tau = eps**(1 - b)``.
+    ``None`` means Bruggeman, ``tau = eps**(1 - b)``.  ``electronic_conductivity_S_m`` is the
+    layer's effective (composite) electronic conductivity sigma_eff in S/m; ``None`` means
+    ``sigma (1 - eps)**b_s`` from the parameter set's uniform ``sigma``.
     """
 
     name: str
@@ -33,6 +36,7 @@ class LayerSpec:
     active_fraction: Mapping[str, float]
     inactive_fraction: float = 0.0
     tortuosity: float | None = None
+    electronic_conductivity_S_m: float | None = None
 
     def __post_init__(self) -> None:
         f = f"cathode.layers.{self.name}"
@@ -46,6 +50,10 @@ class LayerSpec:
                 f"porosity {self.porosity:g} + solid fraction {solid:g} > 1", "porosity + solids <= 1")
         if self.tortuosity is not None:
             require(self.tortuosity >= 1, f"{f}.tortuosity", f"got {self.tortuosity!r}", ">= 1")
+        if self.electronic_conductivity_S_m is not None:
+            s = self.electronic_conductivity_S_m
+            require(math.isfinite(s) and s > 0, f"{f}.electronic_conductivity_S_m", f"got {s!r}",
+                    "a finite conductivity > 0 S/m")
 
 
 @dataclass(frozen=True)

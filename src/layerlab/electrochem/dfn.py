@@ -226,7 +226,9 @@ class DFNModel:
         sigma = p.positive.electronic_conductivity_S_m
         b_s = p.positive.bruggeman_electrode
         # separator: an arbitrary positive conductivity (phi_s is extended with zero flux)
-        self.sigma_eff = cellwise(sigma, lambda lay: sigma * (1 - lay.porosity) ** b_s)
+        self.sigma_eff = cellwise(sigma, lambda lay: (lay.electronic_conductivity_S_m
+                                                      if lay.electronic_conductivity_S_m is not None
+                                                      else sigma * (1 - lay.porosity) ** b_s))
         self.eps_p = {pop: cellwise(0.0, lambda lay, pop=pop: lay.active_fraction.get(pop, 0.0),
                                     0.0 if an is not None else None)
                       for pop in self.pops}

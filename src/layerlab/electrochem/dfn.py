@@ -6,7 +6,8 @@ Discretisation
 * ``x`` (Li foil or anode current collector at 0, cathode current collector at ``L``): P1 finite
   elements on a 1D mesh whose nodes fall on every layer boundary; cellwise (DG0) porosity, transport efficiency, conductivity and
   active fraction per population.
-* All unknowns live in ONE blocked P1 space with ``3 + (N + 1) P`` components per node:
+* All unknowns live in ONE blocked P1 space, its components per node named by the
+  :class:`~layerlab.electrochem.layout.UnknownLayout` (``model.layout``):
   ``ln(c_e / c_e0)``, ``phi_e``, ``phi_s``, and for each population: N radial control volumes of
   stoichiometry plus the logit of the surface stoichiometry (so 0 < c_e and 0 < c_surf < c_max hold
   by construction; the approach to saturation that ends a discharge is resolved).  The radial finite-volume coupling is algebraic
@@ -49,6 +50,7 @@ import numpy as np
 
 from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, transport, ufl_ops
+from layerlab.electrochem.layout import GRAPHITE, UnknownLayout
 from layerlab.electrochem.parameters import FARADAY
 from layerlab.electrochem import sei as sei_mod
 from layerlab.errors import SolverError, require
@@ -147,14 +149,8 @@ class DFNModel:
         require(sei == "none" or self.full, "fullcell.sei.model", f"got {sei!r} for a half cell",
                 "'none' (SEI grows on the graphite of a full cell)")
         self.sei = sei
-        self.ncomp = 3 + (self.N + 1) * len(self.pops)
-        if self.full:                       # phi_s,n, graphite particle, (L_sei / L0, j_tot)
-            self.i_phisn = self.ncomp
-            self.i_graphite = self.ncomp + 1
-            self.ncomp += 2 + self.N
-            if sei != "none":
-                self.i_sei, self.i_jtot = self.ncomp, self.ncomp + 1
-                self.ncomp += 2
+        self.layout = UnknownLayout.for_cell(self.pops, self.N, self.full, sei != "none")
+        self.ncomp = self.layout.size
         self._build_mesh()
         self._build_coefficients()
         self._build_forms()
@@ -278,17 +274,19 @@ class DFNModel:
 
         ce0 = p.electrolyte.initial_concentration_mol_m3
         self.ce0 = ce0
-        # u[0] = ln(c_e / c_e0): the concentration stays positive through depletion
-        ce = ce0 * ufl.exp(u[0])
+        # ln(c_e / c_e0): the concentration stays positive through depletion
+        lay = self.layout
+        ice, ie, isl = lay.ln_c_e, lay.phi_e, lay.phi_s
+        ce = ce0 * ufl.exp(u[ice])
         ce_safe = ce
-        ce_n, ce_nn = ce0 * ufl.exp(un[0]), ce0 * ufl.exp(unn[0])
+        ce_n, ce_nn = ce0 * ufl.exp(un[ice]), ce0 * ufl.exp(unn[ice])
         ddt_ce = (self.a[0] * ce + self.a[1] * ce_n + self.a[2] * ce_nn) / self.dt
-        phie, phis = u[1], u[2]
+        phie, phis = u[ie], u[isl]
         # t+ and the thermodynamic factor: constants or UFL expressions of c_e.  The flux stays in
         # conservative form (div N_e with N_e = -De B grad c + t+ i_e / F, PyBaMM's "full" diffusion),
         # so the lithium balance is exact whatever t+(c_e) is.
         kappa, De, tp, tdf = transport(p.electrolyte, ce_safe, p.temperature_K, ops)
-        i_e = -kappa * self.B_e * (phie.dx(0) - 2.0 * RT / F * (1 - tp) * tdf * u[0].dx(0))
+        i_e = -kappa * self.B_e * (phie.dx(0) - 2.0 * RT / F * (1 - tp) * tdf * u[ice].dx(0))
         N_e = -De * self.B_e * ce.dx(0) + tp * i_e / F
         i_s = -self.sigma_eff * phis.dx(0)
 
@@ -336,7 +334,7 @@ class DFNModel:
 
         for ip, pop in enumerate(self.pops):
             R = self.cell.cathode.radius_m[pop]
-            base = 3 + ip * (N + 1)
+            base = lay.particle(pop).start
             s, s_surf, j0 = surface(base, pos.exchange_current_coefficient, cmax)
             eta = phis - phie - evaluate(pos.ocp, s_surf, ops)
             j = self.mask[pop] * j0 * (ops.exp((1 - alpha) * f_T * eta) - ops.exp(-alpha * f_T * eta))
@@ -350,13 +348,13 @@ class DFNModel:
             src_n, res_n, inv_n = self._anode_forms(u, v, ops, f_T, a_ref, surface, particle, phie, ddt, dxv, dxm)
             R_particles += res_n
             inventory += inv_n
-            R_e = (F * self.eps_e * ddt_ce * v[0] - (src + src_n) * v[0]) * dxv - F * N_e * v[0].dx(0) * dxm
-            R_phie = -i_e * v[1].dx(0) * dxm - (src + src_n) * v[1] * dxv
+            R_e = (F * self.eps_e * ddt_ce * v[ice] - (src + src_n) * v[ice]) * dxv - F * N_e * v[ice].dx(0) * dxm
+            R_phie = -i_e * v[ie].dx(0) * dxm - (src + src_n) * v[ie] * dxv
             current = src_n * dxv
         else:
-            R_e = (F * self.eps_e * ddt_ce * v[0] - src * v[0]) * dxv - F * N_e * v[0].dx(0) * dxm \
-                - self.I_li_expr * v[0] * ds(LEFT)
-            R_phie = -i_e * v[1].dx(0) * dxm - self.I_li_expr * v[1] * ds(LEFT) - src * v[1] * dxv
+            R_e = (F * self.eps_e * ddt_ce * v[ice] - src * v[ice]) * dxv - F * N_e * v[ice].dx(0) * dxm \
+                - self.I_li_expr * v[ice] * ds(LEFT)
+            R_phie = -i_e * v[ie].dx(0) * dxm - self.I_li_expr * v[ie] * ds(LEFT) - src * v[ie] * dxv
             current = self.I_li_expr * ds(LEFT)
         self.V_set = fem.Constant(msh, PETSc.ScalarType(4.0))
         self.R_c = pos.contact_resistance_ohm_m2
@@ -365,7 +363,7 @@ class DFNModel:
         I_cc = self.I_app
         if self.R_c > 0:
             I_cc = self.I_app + self.robin * ((phis - self.V_set) / self.R_c - self.I_app)
-        R_phis = -i_s * v[2].dx(0) * dxm + I_cc * v[2] * ds(RIGHT) + src * v[2] * dxv
+        R_phis = -i_s * v[isl].dx(0) * dxm + I_cc * v[isl] * ds(RIGHT) + src * v[isl] * dxv
         self.residual = R_e + R_phie + R_phis + R_particles
         self.jacobian = ufl.derivative(self.residual, u)
         self._voltage_form = fem.form(phis * ds(RIGHT))
@@ -375,8 +373,10 @@ class DFNModel:
     def _anode_forms(self, u, v, ops, f_T, a_ref, surface, particle, phie, ddt, dxv, dxm):
         """Graphite anode (and SEI): electrolyte source, residual, lithium inventory."""
         p, neg, an = self.cell.params, self.cell.params.negative, self.cell.anode
-        phisn = u[self.i_phisn]
-        base = self.i_graphite
+        lay = self.layout
+        i_phisn = lay.index("phi_s_anode")
+        phisn = u[i_phisn]
+        base = lay.particle(GRAPHITE).start
         s, s_surf, j0 = surface(base, neg.exchange_current_coefficient, neg.max_concentration_mol_m3)
         U_n = evaluate(neg.ocp, s_surf, ops)
         eta = phisn - phie - U_n
@@ -385,8 +385,9 @@ class DFNModel:
         if self.sei != "none":
             sp = p.sei
             L0 = sp.initial_thickness_m
-            L_sei = L0 * u[self.i_sei]
-            j_tot = u[self.i_jtot]
+            i_sei, i_jtot = lay.index("sei_thickness"), lay.index("j_tot_anode")
+            L_sei = L0 * u[i_sei]
+            j_tot = u[i_jtot]
             eta = eta - j_tot * sp.resistivity_ohm_m * L_sei
             eta_sei = phisn - phie - sp.open_circuit_potential_V - j_tot * sp.resistivity_ohm_m * L_sei
             j_sei = self.mask_n * sei_mod.sei_current(self.sei, sp, L_sei, eta_sei, f_T, ops)
@@ -394,8 +395,8 @@ class DFNModel:
         j = self.mask_n * j0 * (ops.exp((1 - alpha) * f_T * eta) - ops.exp(-alpha * f_T * eta))
         if self.sei != "none":
             g = sei_mod.growth_coefficient_m3_C(sp)
-            res += a_ref * (L0 / g * ddt(self.i_sei) + j_sei) * v[self.i_sei] * dxv
-            res += a_ref * (j_tot - j - j_sei) * v[self.i_jtot] * dxv
+            res += a_ref * (L0 / g * ddt(i_sei) + j_sei) * v[i_sei] * dxv
+            res += a_ref * (j_tot - j - j_sei) * v[i_jtot] * dxv
             src_n = a_n * j_tot
             self.j_sei = j_sei
             self._sei_current_form = fem.form(a_n * j_sei * dxv)
@@ -403,7 +404,7 @@ class DFNModel:
         else:
             src_n = a_n * j
         i_sn = -self.sigma_n_eff * phisn.dx(0)
-        res += -i_sn * v[self.i_phisn].dx(0) * dxm + src_n * v[self.i_phisn] * dxv
+        res += -i_sn * v[i_phisn].dx(0) * dxm + src_n * v[i_phisn] * dxv
         res_p, s_avg = particle(base, s, s_surf, j, an.radius_m, neg.max_concentration_mol_m3,
                                 neg.diffusivity_m2_s)
         self.j_n, self.sto_surf_n = j, s_surf
@@ -417,29 +418,23 @@ class DFNModel:
                 "snes_max_it": d.newton_max_it, "ksp_type": "preonly", "pc_type": "lu",
                 "pc_factor_mat_solver_type": "mumps" if self.comm.size > 1 else "petsc", "snes_divergence_tolerance": 1e12,
                 "pc_factor_mat_ordering_type": "natural", "snes_lag_jacobian": 2}
-        V2, _ = self.V.sub(2).collapse()
-        dofs = fem.locate_dofs_topological((self.V.sub(2), V2), 0, self.right_facets)
+        isl = self.layout.phi_s
+        V2, _ = self.V.sub(isl).collapse()
+        dofs = fem.locate_dofs_topological((self.V.sub(isl), V2), 0, self.right_facets)
         vset = fem.Function(V2)
         self._vset_fn = vset
-        bc = fem.dirichletbc(vset, dofs, self.V.sub(2))
+        bc = fem.dirichletbc(vset, dofs, self.V.sub(isl))
         ground = []
         if self.full:       # anode collector grounded: phi_s,n(0) = 0
-            Vn, _ = self.V.sub(self.i_phisn).collapse()
+            i_phisn = self.layout.index("phi_s_anode")
+            Vn, _ = self.V.sub(i_phisn).collapse()
             left = self.facet_tags.find(LEFT)
-            gdofs = fem.locate_dofs_topological((self.V.sub(self.i_phisn), Vn), 0, left)
+            gdofs = fem.locate_dofs_topological((self.V.sub(i_phisn), Vn), 0, left)
             self._ground_fn = fem.Function(Vn)
-            ground = [fem.dirichletbc(self._ground_fn, gdofs, self.V.sub(self.i_phisn))]
+            ground = [fem.dirichletbc(self._ground_fn, gdofs, self.V.sub(i_phisn))]
         cv_bcs = ground + ([bc] if self.R_c == 0 else [])
         self.problems = {}
-        limits = np.full(self.ncomp, 0.2)          # interior stoichiometry
-        limits[0], limits[1], limits[2] = 1.0, 0.3, 0.3   # ln c_e, phi_e, phi_s (V)
-        for ip in range(len(self.pops)):
-            limits[3 + ip * (self.N + 1) + self.N] = 4.0  # logit of the surface stoichiometry
-        if self.full:
-            limits[self.i_phisn] = 0.3
-            limits[self.i_graphite + self.N] = 4.0
-            if self.sei != "none":
-                limits[self.i_sei], limits[self.i_jtot] = 1e6, 1e6   # film ratio, A/m2: unlimited
+        limits = self.layout.newton_limits()
         def damp(x, y, *args) -> None:
             """Clip the Newton update of every unknown to its limit (a trust region per unknown)."""
             a = y.getArray().reshape(-1, self.ncomp)
@@ -458,25 +453,28 @@ class DFNModel:
         """Rest state: uniform electrolyte and cathode stoichiometry ``sto`` (full cell: graphite
         at ``anode_sto``, default ``negative.initial_stoichiometry``; phi_s,n = 0, phi_e = -U_n)."""
         U0 = float(evaluate(self.cell.params.positive.ocp, np.array(sto)))
+        lay = self.layout
         arr = self.u.x.array.reshape(-1, self.ncomp)
-        arr[:, 0] = 0.0
-        arr[:, 1] = 0.0
-        arr[:, 2] = U0
-        arr[:, 3:] = sto
-        for ip in range(len(self.pops)):
-            arr[:, 3 + ip * (self.N + 1) + self.N] = np.log(sto / (1.0 - sto))
+        arr[:, lay.ln_c_e] = 0.0
+        arr[:, lay.phi_e] = 0.0
+        arr[:, lay.phi_s] = U0
+        for pop in self.pops:
+            b = lay.particle(pop)
+            arr[:, b.start:b[-1]] = sto
+            arr[:, b[-1]] = np.log(sto / (1.0 - sto))
         if self.full:
             sn = self.cell.params.negative.initial_stoichiometry if anode_sto is None else anode_sto
             require(0 < sn < 1, "negative.initial_stoichiometry", f"got {sn!r}", "(0, 1)")
             Un = float(evaluate(self.cell.params.negative.ocp, np.array(sn)))
-            arr[:, 1] = -Un
-            arr[:, 2] = U0 - Un
-            arr[:, self.i_phisn] = 0.0
-            arr[:, self.i_graphite:self.i_graphite + self.N] = sn
-            arr[:, self.i_graphite + self.N] = np.log(sn / (1.0 - sn))
+            arr[:, lay.phi_e] = -Un
+            arr[:, lay.phi_s] = U0 - Un
+            arr[:, lay.index("phi_s_anode")] = 0.0
+            b = lay.particle(GRAPHITE)
+            arr[:, b.start:b[-1]] = sn
+            arr[:, b[-1]] = np.log(sn / (1.0 - sn))
             if self.sei != "none":
-                arr[:, self.i_sei] = 1.0
-                arr[:, self.i_jtot] = 0.0
+                arr[:, lay.index("sei_thickness")] = 1.0
+                arr[:, lay.index("j_tot_anode")] = 0.0
         self.u_n.x.array[:] = self.u.x.array
         self.u_nn.x.array[:] = self.u.x.array
 
@@ -486,14 +484,9 @@ class DFNModel:
         Only an initial guess for the algebraic unknowns at a change of protocol step: after a
         discharge into saturation the logits are huge and Newton needs many clipped steps."""
         arr = self.u.x.array.reshape(-1, self.ncomp)
-        for base in self._particle_bases():
-            s = np.clip(arr[:, base + self.N - 1], 1e-6, 1 - 1e-6)
-            arr[:, base + self.N] = np.log(s / (1 - s))
-
-    def _particle_bases(self) -> list[int]:
-        """First component of every particle population (cathode populations, then graphite)."""
-        bases = [3 + ip * (self.N + 1) for ip in range(len(self.pops))]
-        return bases + ([self.i_graphite] if self.full else [])
+        for b in self.layout.particles:
+            s = np.clip(arr[:, b[-2]], 1e-6, 1 - 1e-6)
+            arr[:, b[-1]] = np.log(s / (1 - s))
 
     def _scalar(self, form) -> float:
         return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
@@ -594,6 +587,7 @@ class DFNModel:
     # ---- profiles ------------------------------------------------------------------------------
     def nodal_profiles(self) -> dict[str, np.ndarray]:
         """Depth profiles gathered on every rank, sorted by depth z (from the current collector)."""
+        lay = self.layout
         imap = self.V.dofmap.index_map
         nloc = imap.size_local
         x = self.V.tabulate_dof_coordinates()[:nloc, 0]
@@ -611,22 +605,23 @@ class DFNModel:
         alle = {k: np.concatenate(self.comm.allgather(a)) for k, a in extra.items()}
         order = np.argsort(-allx)   # depth z = L - x ascending
         out = {"x": allx[order], "z": self.length_m - allx[order],
-               "c_e": self.ce0 * np.exp(allv[order, 0]), "phi_e": allv[order, 1], "phi_s": allv[order, 2]}
-        for ip, pop in enumerate(self.pops):
-            base = 3 + ip * (self.N + 1)
-            out[f"sto_surf_{pop}"] = 1.0 / (1.0 + np.exp(-allv[order, base + self.N]))
-            out[f"sto_avg_{pop}"] = allv[order, base:base + self.N] @ self._shell_weights()
+               "c_e": self.ce0 * np.exp(allv[order, lay.ln_c_e]), "phi_e": allv[order, lay.phi_e],
+               "phi_s": allv[order, lay.phi_s]}
+        for pop in self.pops:
+            b = lay.particle(pop)
+            out[f"sto_surf_{pop}"] = 1.0 / (1.0 + np.exp(-allv[order, b[-1]]))
+            out[f"sto_avg_{pop}"] = allv[order, b.start:b[-1]] @ self._shell_weights()
             out[f"j_{pop}"] = alle[f"j_{pop}"][order]
             out[f"present_{pop}"] = np.concatenate(self.comm.allgather(
                 self.mask[pop].x.array[:nloc]))[order] > 0
         if self.full:
-            b = self.i_graphite
-            out["phi_s_anode"] = allv[order, self.i_phisn]
-            out["sto_surf_graphite"] = 1.0 / (1.0 + np.exp(-allv[order, b + self.N]))
-            out["sto_avg_graphite"] = allv[order, b:b + self.N] @ self._shell_weights()
+            b = lay.particle(GRAPHITE)
+            out["phi_s_anode"] = allv[order, lay.index("phi_s_anode")]
+            out["sto_surf_graphite"] = 1.0 / (1.0 + np.exp(-allv[order, b[-1]]))
+            out["sto_avg_graphite"] = allv[order, b.start:b[-1]] @ self._shell_weights()
             out["present_graphite"] = np.concatenate(self.comm.allgather(self.mask_n.x.array[:nloc]))[order] > 0
             if self.sei != "none":
-                out["sei_thickness"] = allv[order, self.i_sei] * self.cell.params.sei.initial_thickness_m
+                out["sei_thickness"] = allv[order, lay.index("sei_thickness")] * self.cell.params.sei.initial_thickness_m
         return out
 
     def _shell_weights(self) -> np.ndarray:
@@ -635,10 +630,4 @@ class DFNModel:
 
     def differential_mask(self) -> np.ndarray:
         """Boolean per component: True for the time-differentiated unknowns (error control)."""
-        m = np.zeros(self.ncomp, dtype=bool)
-        m[0] = True
-        for base in self._particle_bases():
-            m[base:base + self.N] = True
-        if self.full and self.sei != "none":
-            m[self.i_sei] = True
-        return m
+        return self.layout.differential_mask()

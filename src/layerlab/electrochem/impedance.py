@@ -16,7 +16,7 @@ and ``C_dl,Li d(eta_Li)/dt`` (``eta_Li = -phi_e``) at the lithium foil.  They ca
 
 Frequency domain
 ----------------
-The applied current enters the residual as ``I_app v[2] ds(RIGHT)`` (load vector ``b``) and the
+The applied current enters the residual as ``I_app v[phi_s] ds(RIGHT)`` (load vector ``b``) and the
 voltage is ``phi_s`` at the current collector (``V = b . u``), so a current perturbation ``dI``
 (discharge positive) gives ``(K + i w M) du = -b dI`` and ``dV = b . du``.  The impedance is
 reported with the usual sign, ``Z = -dV/dI_discharge = dV/dI_charge = b^T (K + i w M)^-1 b`` (+ the
@@ -161,7 +161,8 @@ class LinearisedDFN:
         a_dl = sum(3.0 * m.eps_p[p] / m.cell.cathode.radius_m[p] for p in m.pops)
         c_dl = fem.Constant(m.V.mesh, PETSc.ScalarType(double_layer_F_m2))
         c_li = fem.Constant(m.V.mesh, PETSc.ScalarType(lithium_double_layer_F_m2))
-        mass_dl = (c_dl * a_dl * (w[2] - w[1]) * (v[2] - v[1]) * dxv + c_li * w[1] * v[1] * ds(LEFT))
+        ie, isl = m.layout.phi_e, m.layout.phi_s
+        mass_dl = (c_dl * a_dl * (w[isl] - w[ie]) * (v[isl] - v[ie]) * dxv + c_li * w[ie] * v[ie] * ds(LEFT))
         jac = fem.form(m.jacobian + (m.a[0] / m.dt) * mass_dl)
         saved = [float(c.value) for c in m.a] + [float(m.dt.value)]
         robin = getattr(m, "robin", None)          # CV Robin switch of a contact resistance: off
@@ -187,7 +188,7 @@ class LinearisedDFN:
             m.dt.value = saved[3]
             if robin is not None:
                 robin.value = robin_saved
-        self.b = fem.petsc.assemble_vector(fem.form(v[2] * ds(RIGHT)))
+        self.b = fem.petsc.assemble_vector(fem.form(v[isl] * ds(RIGHT)))
         self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
 
     @staticmethod

@@ -87,7 +87,7 @@ class Integrator:
         self._ramp_from: float | None = None
         self._seg_t0 = 0.0
         self._last_current: float | None = None
-        self._diff = np.tile(model.differential_mask(), model.u.x.array.size // model.ncomp)
+        self._diff = np.tile(model.layout.differential_mask(), model.u.x.array.size // model.layout.size)
 
     # -- helpers ------------------------------------------------------------------------------
     def _err(self, dt: float, dt_prev: float | None) -> float:
@@ -100,7 +100,7 @@ class Integrator:
         else:
             pred = un + (un - unn) * dt / dt_prev
             scale = dt / (dt + dt_prev)
-        nloc = m.V.dofmap.index_map.size_local * m.ncomp
+        nloc = m.V.dofmap.index_map.size_local * m.layout.size
         d = self._diff[:nloc]
         e = scale * np.abs(u[:nloc] - pred[:nloc])[d] / (self.d.time_atol + self.d.time_rtol * np.abs(u[:nloc][d]))
         local = float(e.max()) if e.size else 0.0

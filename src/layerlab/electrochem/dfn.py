@@ -29,6 +29,10 @@ Discretisation
   (a Robin condition), so CV holds the terminal voltage.
 * Time: variable-step BDF2 (BDF1 on the first step of each protocol step), see
   :mod:`layerlab.electrochem.integrator`.
+* The residual is the sum of physical terms (:mod:`layerlab.electrochem.terms`: electrolyte,
+  solid conduction, one per particle population, Li foil or graphite anode, SEI growth, contact
+  resistance), chosen by :func:`~layerlab.electrochem.terms.terms_for` from the configuration;
+  the terms' blocks, in order, make the layout.
 
 Equations (SI, ``j`` = anodic reaction current per particle surface, A/m2)::
 
@@ -45,20 +49,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
 from layerlab.electrochem.cell import HalfCell
-from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, transport, ufl_ops
-from layerlab.electrochem.layout import GRAPHITE, UnknownLayout
-from layerlab.electrochem.parameters import FARADAY
+from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
+from layerlab.electrochem.layout import GRAPHITE
 from layerlab.electrochem import sei as sei_mod
+from layerlab.electrochem.terms import LEFT, RIGHT, FormContext, Term, assemble_terms, layout_for, terms_for
 from layerlab.errors import SolverError, require
 from layerlab.fe import MPI, PETSc, fem, mesh, ufl
 
 log = logging.getLogger("layerlab.electrochem")
 
-LEFT, RIGHT = 1, 2
 
 
 @dataclass(frozen=True)
@@ -135,10 +139,12 @@ class DFNModel:
     disc : resolution and solver settings
     comm : MPI communicator over which the 1D mesh is distributed
     sei : SEI growth model on the graphite (full cell only; one of ``sei.SEI_MODELS``)
+    extra_terms : physical terms appended to those the configuration chooses
+        (:func:`~layerlab.electrochem.terms.terms_for`); each instance belongs to one model
     """
 
     def __init__(self, cell: HalfCell, disc: Discretisation | None = None,
-                 comm: MPI.Comm = MPI.COMM_WORLD, sei: str = "none") -> None:
+                 comm: MPI.Comm = MPI.COMM_WORLD, sei: str = "none", extra_terms: Sequence[Term] = ()) -> None:
         self.cell = cell
         self.disc = disc or Discretisation()
         self.comm = comm
@@ -149,7 +155,8 @@ class DFNModel:
         require(sei == "none" or self.full, "fullcell.sei.model", f"got {sei!r} for a half cell",
                 "'none' (SEI grows on the graphite of a full cell)")
         self.sei = sei
-        self.layout = UnknownLayout.for_cell(self.pops, self.N, self.full, sei != "none")
+        self.terms = terms_for(cell, sei) + list(extra_terms)
+        self.layout = layout_for(self.terms, self.N)
         self.ncomp = self.layout.size
         self._build_mesh()
         self._build_coefficients()
@@ -248,168 +255,35 @@ class DFNModel:
             self.mask_n = nodal_mask(self.eps_n)
 
     def _build_forms(self) -> None:
-        p = self.cell.params
-        msh, N = self.mesh, self.N
-        ops = ufl_ops()
-        F, RT = FARADAY, p.thermal_voltage_V * FARADAY
-        f_T = 1.0 / p.thermal_voltage_V
+        """The residual, its Jacobian and the scalar outputs from the terms (:mod:`.terms`)."""
+        msh = self.mesh
         self.V = fem.functionspace(msh, ("Lagrange", 1, (self.ncomp,)))
-        V = self.V
-        self.u, self.u_n, self.u_nn = fem.Function(V), fem.Function(V), fem.Function(V)
-        u, un, unn = self.u, self.u_n, self.u_nn
-        v = ufl.TestFunction(V)
+        self.u, self.u_n, self.u_nn = fem.Function(self.V), fem.Function(self.V), fem.Function(self.V)
+        # controls: applied current, CV set point, Robin switch (CV with contact resistance), BDF
         self.I_app = fem.Constant(msh, PETSc.ScalarType(0.0))
+        self.V_set = fem.Constant(msh, PETSc.ScalarType(4.0))
+        self.robin = fem.Constant(msh, PETSc.ScalarType(0.0))
         self.dt = fem.Constant(msh, PETSc.ScalarType(1.0))
         self.a = [fem.Constant(msh, PETSc.ScalarType(c)) for c in (1.0, -1.0, 0.0)]
-
-        def ddt(i: int):
-            return (self.a[0] * u[i] + self.a[1] * un[i] + self.a[2] * unn[i]) / self.dt
-
-        dxv = ufl.dx(metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})
+        self.R_c = self.cell.params.positive.contact_resistance_ohm_m2
+        self.ce0 = self.cell.params.electrolyte.initial_concentration_mol_m3
         # Flux terms: 2-point Gauss.  (Measured: with a 1-point rule here, FFCx merged these integrals
         # with the vertex-rule ones in the residual but not in the Jacobian; Newton then converged
         # only linearly.  Distinct degrees keep the two rules apart.)
-        dxm = ufl.dx(metadata={"quadrature_degree": 2})
-        ds = ufl.Measure("ds", domain=msh, subdomain_data=self.facet_tags)
-
-        ce0 = p.electrolyte.initial_concentration_mol_m3
-        self.ce0 = ce0
-        # ln(c_e / c_e0): the concentration stays positive through depletion
-        lay = self.layout
-        ice, ie, isl = lay.ln_c_e, lay.phi_e, lay.phi_s
-        ce = ce0 * ufl.exp(u[ice])
-        ce_safe = ce
-        ce_n, ce_nn = ce0 * ufl.exp(un[ice]), ce0 * ufl.exp(unn[ice])
-        ddt_ce = (self.a[0] * ce + self.a[1] * ce_n + self.a[2] * ce_nn) / self.dt
-        phie, phis = u[ie], u[isl]
-        # t+ and the thermodynamic factor: constants or UFL expressions of c_e.  The flux stays in
-        # conservative form (div N_e with N_e = -De B grad c + t+ i_e / F, PyBaMM's "full" diffusion),
-        # so the lithium balance is exact whatever t+(c_e) is.
-        kappa, De, tp, tdf = transport(p.electrolyte, ce_safe, p.temperature_K, ops)
-        i_e = -kappa * self.B_e * (phie.dx(0) - 2.0 * RT / F * (1 - tp) * tdf * u[ice].dx(0))
-        N_e = -De * self.B_e * ce.dx(0) + tp * i_e / F
-        i_s = -self.sigma_eff * phis.dx(0)
-
-        # lithium foil
-        cp = p.counter
-        j0_li = cp.exchange_current_coefficient * cp.lithium_concentration_mol_m3 ** 0.7 * ce_safe ** 0.3
-        eta_li = -phie
-        self.I_li_expr = j0_li * (ops.exp((1 - cp.charge_transfer_coefficient) * f_T * eta_li)
-                                  - ops.exp(-cp.charge_transfer_coefficient * f_T * eta_li))
-
-        # particles
-        pos = p.positive
-        cmax, Ds, alpha = pos.max_concentration_mol_m3, pos.diffusivity_m2_s, pos.charge_transfer_coefficient
-        a_ref = 3.0 * 0.3 / 5e-6
-        src = 0
-        R_particles = 0
-        self.j, self.sto_surf, self.sto_avg = {}, {}, {}
-        inventory = self.eps_e * ce * dxv
-
-        def surface(base: int, k0: float, c_max: float):
-            """Radial unknowns, surface stoichiometry and exchange current density of a particle.
-
-            The surface stoichiometry is a logistic variable: 0 < s_surf < 1 always, and
-            sqrt(s (1 - s)) = exp(-psi/2) / (1 + exp(-psi)) resolves saturation to any depth."""
-            s = [u[base + k] for k in range(N)]
-            psi = u[base + N]
-            s_surf = 1.0 / (1.0 + ufl.exp(-psi))
-            j0 = k0 * ops.sqrt(ce_safe) * c_max * ufl.exp(-0.5 * psi) / (1.0 + ufl.exp(-psi))
-            return s, s_surf, j0
-
-        def particle(base: int, s, s_surf, j, R: float, c_max: float, D: float):
-            """Radial finite-volume residual of one particle and its mean stoichiometry."""
-            dr = R / N
-            r = np.arange(N + 1) * dr
-            vol = (r[1:] ** 3 - r[:-1] ** 3) / (3 * R ** 2)      # shell volume / surface area
-            area = (r / R) ** 2                                     # interface area / surface area
-            # flux (mol/m2 of particle surface per s) through interface k
-            flux = [0] + [-D * c_max * area[k] * (s[k] - s[k - 1]) / dr for k in range(1, N)] + [j / F]
-            out = 0
-            for k in range(N):
-                res = F * (c_max * vol[k] * ddt(base + k) + flux[k + 1] - flux[k])
-                out += a_ref * res * v[base + k] * dxv
-            out += a_ref * ((s_surf - s[N - 1]) * F * D * c_max * 2.0 / dr + j) * v[base + N] * dxv
-            return out, sum(vol[k] * s[k] for k in range(N)) * 3.0 / R
-
-        for ip, pop in enumerate(self.pops):
-            R = self.cell.cathode.radius_m[pop]
-            base = lay.particle(pop).start
-            s, s_surf, j0 = surface(base, pos.exchange_current_coefficient, cmax)
-            eta = phis - phie - evaluate(pos.ocp, s_surf, ops)
-            j = self.mask[pop] * j0 * (ops.exp((1 - alpha) * f_T * eta) - ops.exp(-alpha * f_T * eta))
-            a_p = 3.0 * self.eps_p[pop] / R
-            src = src + a_p * j
-            res, s_avg = particle(base, s, s_surf, j, R, cmax, Ds)
-            R_particles += res
-            inventory += self.eps_p[pop] * cmax * s_avg * dxv
-            self.j[pop], self.sto_surf[pop] = j, s_surf
-        if self.full:
-            src_n, res_n, inv_n = self._anode_forms(u, v, ops, f_T, a_ref, surface, particle, phie, ddt, dxv, dxm)
-            R_particles += res_n
-            inventory += inv_n
-            R_e = (F * self.eps_e * ddt_ce * v[ice] - (src + src_n) * v[ice]) * dxv - F * N_e * v[ice].dx(0) * dxm
-            R_phie = -i_e * v[ie].dx(0) * dxm - (src + src_n) * v[ie] * dxv
-            current = src_n * dxv
-        else:
-            R_e = (F * self.eps_e * ddt_ce * v[ice] - src * v[ice]) * dxv - F * N_e * v[ice].dx(0) * dxm \
-                - self.I_li_expr * v[ice] * ds(LEFT)
-            R_phie = -i_e * v[ie].dx(0) * dxm - self.I_li_expr * v[ie] * ds(LEFT) - src * v[ie] * dxv
-            current = self.I_li_expr * ds(LEFT)
-        self.V_set = fem.Constant(msh, PETSc.ScalarType(4.0))
-        self.R_c = pos.contact_resistance_ohm_m2
-        # Robin switch (CV with contact resistance): collector current (phi_s - V_set) / R_c
-        self.robin = fem.Constant(msh, PETSc.ScalarType(0.0))
-        I_cc = self.I_app
-        if self.R_c > 0:
-            I_cc = self.I_app + self.robin * ((phis - self.V_set) / self.R_c - self.I_app)
-        R_phis = -i_s * v[isl].dx(0) * dxm + I_cc * v[isl] * ds(RIGHT) + src * v[isl] * dxv
-        self.residual = R_e + R_phie + R_phis + R_particles
-        self.jacobian = ufl.derivative(self.residual, u)
-        self._voltage_form = fem.form(phis * ds(RIGHT))
-        self._current_form = fem.form(current)
+        ctx = FormContext(model=self, u=self.u, u_n=self.u_n, u_nn=self.u_nn, v=ufl.TestFunction(self.V),
+                          ops=ufl_ops(),
+                          dxv=ufl.dx(metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}),
+                          dxm=ufl.dx(metadata={"quadrature_degree": 2}),
+                          ds=ufl.Measure("ds", domain=msh, subdomain_data=self.facet_tags))
+        self.residual, inventory, functionals = assemble_terms(ctx, self.terms)
+        self.jacobian = ufl.derivative(self.residual, self.u)
+        var = ctx.variables
+        self.j = {pop: var[f"reaction_current:{pop}"] for pop in self.pops}
+        self.sto_surf = {pop: var[f"surface_stoichiometry:{pop}"] for pop in self.pops}
+        self._voltage_form = fem.form(var["phi_s"] * ctx.ds(RIGHT))
+        self._current_form = fem.form(ctx.cell_current)
         self._inventory_form = fem.form(inventory)
-
-    def _anode_forms(self, u, v, ops, f_T, a_ref, surface, particle, phie, ddt, dxv, dxm):
-        """Graphite anode (and SEI): electrolyte source, residual, lithium inventory."""
-        p, neg, an = self.cell.params, self.cell.params.negative, self.cell.anode
-        lay = self.layout
-        i_phisn = lay.index("phi_s_anode")
-        phisn = u[i_phisn]
-        base = lay.particle(GRAPHITE).start
-        s, s_surf, j0 = surface(base, neg.exchange_current_coefficient, neg.max_concentration_mol_m3)
-        U_n = evaluate(neg.ocp, s_surf, ops)
-        eta = phisn - phie - U_n
-        a_n = 3.0 * self.eps_n / an.radius_m
-        res = 0
-        if self.sei != "none":
-            sp = p.sei
-            L0 = sp.initial_thickness_m
-            i_sei, i_jtot = lay.index("sei_thickness"), lay.index("j_tot_anode")
-            L_sei = L0 * u[i_sei]
-            j_tot = u[i_jtot]
-            eta = eta - j_tot * sp.resistivity_ohm_m * L_sei
-            eta_sei = phisn - phie - sp.open_circuit_potential_V - j_tot * sp.resistivity_ohm_m * L_sei
-            j_sei = self.mask_n * sei_mod.sei_current(self.sei, sp, L_sei, eta_sei, f_T, ops)
-        alpha = neg.charge_transfer_coefficient
-        j = self.mask_n * j0 * (ops.exp((1 - alpha) * f_T * eta) - ops.exp(-alpha * f_T * eta))
-        if self.sei != "none":
-            g = sei_mod.growth_coefficient_m3_C(sp)
-            res += a_ref * (L0 / g * ddt(i_sei) + j_sei) * v[i_sei] * dxv
-            res += a_ref * (j_tot - j - j_sei) * v[i_jtot] * dxv
-            src_n = a_n * j_tot
-            self.j_sei = j_sei
-            self._sei_current_form = fem.form(a_n * j_sei * dxv)
-            self._sei_lithium_form = fem.form(self.mask_n * a_n * sei_mod.lithium_in_film_mol_m2(sp, L_sei) * dxv)
-        else:
-            src_n = a_n * j
-        i_sn = -self.sigma_n_eff * phisn.dx(0)
-        res += -i_sn * v[i_phisn].dx(0) * dxm + src_n * v[i_phisn] * dxv
-        res_p, s_avg = particle(base, s, s_surf, j, an.radius_m, neg.max_concentration_mol_m3,
-                                neg.diffusivity_m2_s)
-        self.j_n, self.sto_surf_n = j, s_surf
-        inv = self.eps_n * neg.max_concentration_mol_m3 * s_avg * dxv
-        return src_n, res + res_p, inv
+        self._functional_forms = {k: fem.form(f) for k, f in functionals.items()}
 
     def _build_solvers(self) -> None:
         d = self.disc
@@ -507,11 +381,11 @@ class DFNModel:
 
     def sei_current(self) -> float:
         """SEI side-reaction current per electrode area (negative: lithium consumed), A/m2."""
-        return self._scalar(self._sei_current_form) if self.sei != "none" else 0.0
+        return self._scalar(self._functional_forms["sei_current"]) if self.sei != "none" else 0.0
 
     def sei_lithium(self) -> float:
         """Lithium bound in SEI grown since the start, mol/m2 of electrode."""
-        return self._scalar(self._sei_lithium_form) if self.sei != "none" else 0.0
+        return self._scalar(self._functional_forms["sei_lithium"]) if self.sei != "none" else 0.0
 
     def saturated(self) -> bool:
         """All reacting cathode surfaces saturated (> 0.999), or all graphite surfaces empty (< 0.001)."""

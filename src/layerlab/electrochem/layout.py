@@ -1,6 +1,8 @@
 """Layout of the DFN unknown vector: which component of the blocked P1 space holds what.
 
-Every node carries the same ``size`` components, grouped in named blocks allocated in order:
+Every node carries the same ``size`` components, grouped in named blocks allocated in the order
+the DFN's terms declare them (:func:`layerlab.electrochem.terms.layout_for`); for the standard
+terms:
 
 =====================  ====  ===================================================================
 block                  size  unknown
@@ -22,7 +24,7 @@ acts on those) and the largest Newton update per component (the damping of :clas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
@@ -108,6 +110,38 @@ class UnknownLayout:
             start += spec.size
         self.size = start
 
+    def __getitem__(self, k: int) -> int:
+        """Component index of the block's k-th unknown (negative k from the end)."""
+        if not -self.size <= k < self.size:
+            raise IndexError(f"block {self.name!r} has {self.size} components, not {k}")
+        return self.start + (k % self.size)
+
+
+def scalar_block(name: str, limit: float, differential: bool = False) -> BlockSpec:
+    return BlockSpec(name, (differential,), (limit,))
+
+
+def particle_block(name: str, radial_volumes: int) -> BlockSpec:
+    """``particle:<name>``: N differential stoichiometries and the algebraic surface logit."""
+    n = radial_volumes
+    return BlockSpec(f"particle:{name}", (True,) * n + (False,),
+                     (LIMIT_STOICHIOMETRY,) * n + (LIMIT_SURFACE_LOGIT,))
+
+
+class UnknownLayout:
+    """Blocks allocated consecutively; look-up by name."""
+
+    def __init__(self, specs: Iterable[BlockSpec], radial_volumes: int) -> None:
+        self.radial_volumes = radial_volumes
+        self.blocks: dict[str, Block] = {}
+        start = 0
+        for spec in specs:
+            if spec.name in self.blocks:
+                raise ValueError(f"block {spec.name!r} declared twice")
+            self.blocks[spec.name] = Block(spec, start)
+            start += spec.size
+        self.size = start
+
     @classmethod
     def for_cell(cls, populations: Sequence[str], radial_volumes: int, full_cell: bool = False,
                  sei: bool = False) -> "UnknownLayout":
@@ -160,15 +194,3 @@ class UnknownLayout:
         """Largest Newton update per component."""
         return np.array([x for b in self.blocks.values() for x in b.spec.newton_limit])
 
-
-def standard_blocks(populations: Sequence[str], radial_volumes: int, full_cell: bool,
-                    sei: bool) -> list[BlockSpec]:
-    specs = [scalar_block("ln_c_e", LIMIT_LN_CE, differential=True), scalar_block("phi_e", LIMIT_POTENTIAL_V),
-             scalar_block("phi_s", LIMIT_POTENTIAL_V)]
-    specs += [particle_block(p, radial_volumes) for p in populations]
-    if full_cell:
-        specs += [scalar_block("phi_s_anode", LIMIT_POTENTIAL_V), particle_block(GRAPHITE, radial_volumes)]
-        if sei:
-            specs += [scalar_block("sei_thickness", UNLIMITED, differential=True),
-                      scalar_block("j_tot_anode", UNLIMITED)]
-    return specs

@@ -121,36 +121,44 @@ def test_high_frequency_limit_is_the_ohmic_resistance(two_layer) -> None:
     assert Z7.real > R and -Z7.imag > 0 and abs(Z8.imag) < 1e-4 * R
 
 
-def test_one_frequency_against_a_small_sinusoidal_current_in_the_time_domain() -> None:
-    """BDF2 steps of the nonlinear DFN (as the Integrator takes them) under I = I0 sin(wt);
-    no double layers (the time-domain DFN has none).  V fitted over the last two periods with
-    a quadratic drift + sin + cos."""
-    cell = _two_layer_cell()
-    sto, f, I0, per_period, periods = 0.7, 0.05, 0.05, 100, 3
-    lin = _lin(cell, 8, sto, c_dl=0.0, c_li=0.0)
-    Z_f = lin.impedance(f)
-    model = lin.model
+def sine_response(model: DFNModel, sto: float, f: float, I0: float, per_period: int = 100,
+                  periods: int = 3) -> tuple[complex, np.ndarray, np.ndarray]:
+    """BDF2 steps of the nonlinear DFN (as the Integrator takes them) from rest at ``sto`` under a
+    discharge current I = I0 sin(wt): the impedance from V fitted over the last two periods with a
+    quadratic drift + sin + cos, and the applied and cell currents at every step."""
     model.set_initial_state(sto)
     V0 = model.voltage()
     w, dt = 2 * math.pi * f, 1.0 / (f * per_period)
     u_n, u_nn = model.u.x.array.copy(), None
-    t, V = [], []
+    t, V, applied, cell_current = [], [], [], []
     for k in range(1, periods * per_period + 1):
         model.set_bdf(dt, None if k == 1 else dt)
         model.u_n.x.array[:] = u_n
         if u_nn is not None:
             model.u_nn.x.array[:] = u_nn
-        assert model.solve("current", I0 * math.sin(w * k * dt)) > 0
+        applied.append(I0 * math.sin(w * k * dt))
+        assert model.solve("current", applied[-1]) > 0
         u_nn, u_n = u_n, model.u.x.array.copy()
         t.append(k * dt)
         V.append(model.voltage() - V0)
+        cell_current.append(model.current())
     t, V = np.array(t), np.array(V)
     sel = t > t[-1] - 2.0 / f
     tc = t[sel] - t[sel].mean()
     A = np.column_stack([np.ones_like(tc), tc, tc ** 2, np.sin(w * t[sel]), np.cos(w * t[sel])])
     c = np.linalg.lstsq(A, V[sel], rcond=None)[0]
     # discharge current Im(I0 e^{iwt}) gives dV = Im(-Z I0 e^{iwt}) = -I0 (Z' sin + Z'' cos)
-    Z_t = complex(-c[3] / I0, -c[4] / I0)
+    return complex(-c[3] / I0, -c[4] / I0), np.array(applied), np.array(cell_current)
+
+
+def test_one_frequency_against_a_small_sinusoidal_current_in_the_time_domain() -> None:
+    """The nonlinear DFN under a small sine current; no double layers (the standard time-domain
+    DFN has none; test_dfn_double_layer.py adds them as a term)."""
+    cell = _two_layer_cell()
+    sto, f = 0.7, 0.05
+    lin = _lin(cell, 8, sto, c_dl=0.0, c_li=0.0)
+    Z_f = lin.impedance(f)
+    Z_t, _, _ = sine_response(lin.model, sto, f, I0=0.05)
     assert abs(Z_t - Z_f) / abs(Z_f) < 2e-3
     assert Z_t.real > 0 and Z_t.imag < 0
 

@@ -57,6 +57,7 @@ from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
 from layerlab.electrochem.layout import GRAPHITE
 from layerlab.electrochem import sei as sei_mod
+from layerlab.electrochem.sparse_jacobian import SparseJacobian
 from layerlab.electrochem.terms import LEFT, RIGHT, FormContext, Term, assemble_terms, layout_for, terms_for
 from layerlab.errors import SolverError, require
 from layerlab.fe import MPI, PETSc, fem, mesh, ufl
@@ -308,6 +309,7 @@ class DFNModel:
             ground = [fem.dirichletbc(self._ground_fn, gdofs, self.V.sub(i_phisn))]
         cv_bcs = ground + ([bc] if self.R_c == 0 else [])
         self.problems = {}
+        self._sparse_jacobians: dict[str, SparseJacobian] = {}
         limits = self.layout.newton_limits()
         def damp(x, y, *args) -> None:
             """Clip the Newton update of every unknown to its limit (a trust region per unknown)."""
@@ -320,7 +322,26 @@ class DFNModel:
                 petsc_options_prefix=f"dfn_{mode}_{id(self)}_", petsc_options=opts,
                 kind="baij" if self.comm.size == 1 else None)
             prob.solver.setLineSearchPreCheck(damp)
+            if self.comm.size == 1:      # LU of the structural nonzeros only (sparse_jacobian.py)
+                sj = SparseJacobian(prob.A, prob.J, self.u, bcs, [self.I_app, self.V_set, self.robin, self.dt, *self.a])
+                prob.solver.setJacobian(sj.snes_callback, sj.mat, sj.mat)
+                self._sparse_jacobians[mode] = sj
+                if not bcs:              # no Dirichlet lifting to apply: assemble F alone
+                    prob.solver.setFunction(self._residual_callback(prob.F), prob.b)
             self.problems[mode] = prob
+
+    def _residual_callback(self, form):
+        """``SNES.setFunction`` callback without boundary conditions, one rank: ``u`` from the
+        iterate, the residual assembled (dolfinx's callback also applies the lifting of Dirichlet
+        conditions, which costs a coefficient packing per call even without any)."""
+        u = self.u
+
+        def residual(snes: PETSc.SNES, x: PETSc.Vec, b: PETSc.Vec) -> None:
+            u.x.array[:] = x.getArray(readonly=True)
+            with b.localForm() as loc:
+                loc.set(0.0)
+            fem.petsc.assemble_vector(b, form)
+        return residual
 
     # ---- state -------------------------------------------------------------------------------
     def set_initial_state(self, sto: float, anode_sto: float | None = None) -> None:
@@ -453,7 +474,9 @@ class DFNModel:
         for prob in self.problems.values():
             for obj in (prob.solver, prob.A, prob.b, prob.x):
                 obj.destroy()
-        self.problems = {}
+        for sj in self._sparse_jacobians.values():
+            sj.destroy()
+        self.problems, self._sparse_jacobians = {}, {}
 
     def newton_iterations(self, mode: str) -> int:
         return self.problems[mode].solver.getIterationNumber()

@@ -2,7 +2,7 @@
 electrode, layerlab's dolfinx DFN next to PyBaMM's DFN with the IDAKLU solver, same protocol and
 inputs, in the same run, timed the same way on both sides.
 
-    .venv/bin/python bench/bench_dfn.py [--case L-Dry-S_load29.6_por0.55_ls0.5] [--coarse]
+    .venv/bin/python bench/bench_dfn.py [--case L-Dry-S_load29.6_por0.55_ls0.5] [--resolution matched|default|coarse]
 
 Each side runs the whole rate test twice in this process:
 
@@ -19,10 +19,12 @@ first finds them, while PyBaMM compiles in every process: to count layerlab's co
 
 Prints JSON (times in s: wall clock, with the process CPU time beside it; capacities in mAh/g):
 
-``case``, ``discretisation`` (``coarse`` = the campaign's config.yaml resolution, or ``default``),
+``case``, ``discretisation`` (``matched``, the default: layerlab's cells per region and radial
+volumes equal PyBaMM's points, 20 in the separator, 20 in the electrode and 20 in r;
+``default``: layerlab's ``Discretisation()``; ``coarse``: the campaign's config.yaml resolution),
 ``unknowns`` (layerlab DOFs), ``c_rates``;
 ``layerlab`` / ``pybamm``: ``resolution`` (layerlab cells per region and radial volumes; PyBaMM
-points per region and radius: the same with and without ``--coarse``), ``first_run_s``, ``setup_s``,
+points per region and radius: always 20), ``first_run_s``, ``setup_s``,
 ``solve_s``, ``first_run_cpu_s``, ``solve_cpu_s``, ``capacity_mAh_g`` (warm run),
 ``warm_run_capacity_change_mAh_g`` (max |warm - first|: the two runs must agree); layerlab also ``model_build_s`` (the ``DFNModel`` constructor alone in the
 first run), ``steps``, ``newton_iterations``, ``end_reasons`` (discharges); PyBaMM also
@@ -75,7 +77,9 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", default="L-Dry-S_load29.6_por0.55_ls0.5")
-    ap.add_argument("--coarse", action="store_true", help="campaign resolution (config.yaml)")
+    ap.add_argument("--resolution", choices=("matched", "default", "coarse"), default="matched",
+                    help="layerlab's: PyBaMM's points (matched), Discretisation() or the campaign's (coarse)")
+    ap.add_argument("--coarse", action="store_true", help="same as --resolution coarse")
     args = ap.parse_args()
 
     from layerlab.cases import parse_case
@@ -89,7 +93,12 @@ def main() -> None:
     design = parse_case(args.case).design()
     cell = HalfCell(load_parameters(), cathode_from_design(design))
     test = RateTest()
-    disc = Discretisation(cells_separator=6, cells_cathode=16, radial_volumes=8) if args.coarse else Discretisation()
+    resolution = "coarse" if args.coarse else args.resolution
+    n = PYBAMM_POINTS["x_points"]
+    disc = {"coarse": Discretisation(cells_separator=6, cells_cathode=16, radial_volumes=8),
+            "default": Discretisation(),
+            "matched": Discretisation(cells_separator=n, cells_cathode=n,
+                                      radial_volumes=PYBAMM_POINTS["radial_points"])}[resolution]
     to_mAh_g = 1.0 / design.active_mass_kg_m2 / 3600.0
 
     # -- layerlab: first run (build + JIT + solve), then the same rate test on the reset model -----------
@@ -153,7 +162,7 @@ def main() -> None:
 
     ok = not error
     out = {
-        "case": args.case, "discretisation": "coarse" if args.coarse else "default",
+        "case": args.case, "discretisation": resolution,
         "unknowns": int(model.u.x.array.size), "c_rates": list(test.c_rates),
         "layerlab": ours, "pybamm": pb,
         "ratio_layerlab_over_pybamm": {

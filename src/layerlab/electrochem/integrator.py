@@ -203,11 +203,11 @@ class Integrator:
                 g0 = g_old if g_old is not None else self._event(seg, *self._last(tr))
                 dt, V, I = self._locate(seg, saved, dt, dt_prev, g0, g_new)
                 self._accept(dt, dt_prev, q_saved, I)
-                self._record(tr, seg)
+                self._record(tr, seg, V, I)
                 tr.end_reason = "voltage cut-off" if seg.mode == "current" else "current cut-off"
                 break
             self._accept(dt, dt_prev, q_saved, I)
-            self._record(tr, seg)
+            self._record(tr, seg, V, I)
             g_old = g_new
             prev_state, q_prev = saved[0], q_saved[0]
             if self.t_s >= t_end - 1e-9 * max(1.0, seg.duration_s):
@@ -272,11 +272,12 @@ class Integrator:
                 hi, g_hi = t, g
         return t, V, I
 
-    def _record(self, tr: Trace, seg: Segment) -> None:
+    def _record(self, tr: Trace, seg: Segment, V: float | None = None, I: float | None = None) -> None:
+        """Append the state (``V``, ``I``: already evaluated at this state, else evaluated here)."""
         m = self.m
         tr.t_s.append(self.t_s)
-        tr.voltage_V.append(m.voltage())
-        tr.current_A_m2.append(m.current())
+        tr.voltage_V.append(m.voltage() if V is None else V)
+        tr.current_A_m2.append(m.current() if I is None else I)
         tr.charge_C_m2.append(self.charge_C_m2)
         tr.inventory_mol_m2.append(m.lithium_inventory())
         if getattr(m, "sei", "none") != "none":

@@ -13,6 +13,7 @@ resolved 2D / 3D, transport) is in the geometry set that makes its mesh or packi
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,7 +25,7 @@ from layerlab.design import ARCHITECTURES, POROSITY_RANGE, ls_share
 from layerlab.errors import InputError
 from layerlab.io import REPO_ROOT
 
-__all__ = ["REPO_ROOT", "load_config", "validate_config"]
+__all__ = ["REPO_ROOT", "load_config", "validate_config", "validate_sections", "read_yaml_mapping"]
 
 SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
 
@@ -64,6 +65,29 @@ def _field(path: Any) -> str:
     return "".join(parts).lstrip(".") or "config"
 
 
+def _schema_errors(cfg: dict[str, Any], schema: Mapping[str, Any]) -> None:
+    """Fill defaults into ``cfg``; raise InputError for its first schema violation."""
+    validator = _Validator(schema)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = errors[0]
+        allowed = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
+        raise InputError(_field(err.absolute_path), err.message, allowed)
+
+
+def check_finite(value: Any, field: str = "config") -> None:
+    """Every number in a nested mapping / list must be finite (a NaN passes JSON-schema ranges:
+    ``nan < 0`` and ``nan > 0`` are both false): InputError naming the first that is not."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(field, f"got {value!r}", "a finite number")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            check_finite(v, f"{field}.{k}" if field != "config" else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            check_finite(v, f"{field}[{i}]")
+
+
 def validate_config(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
     """Validate ``config`` and return a copy with defaults filled in.
 
@@ -72,15 +96,28 @@ def validate_config(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) ->
     InputError
         naming the first offending field and what is allowed.
     """
+    if not isinstance(config, Mapping):
+        raise InputError("config", f"a {type(config).__name__}, not a mapping", "a YAML mapping of sections")
     cfg = copy.deepcopy(dict(config))
-    validator = _Validator(load_schema(schema_dir))
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
-    if errors:
-        err = errors[0]
-        allowed = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
-        raise InputError(_field(err.absolute_path), err.message, allowed)
+    check_finite(cfg)
+    _schema_errors(cfg, load_schema(schema_dir))
     _check_sweeps(cfg)
     _check_geometry_sets(cfg)
+    return cfg
+
+
+def validate_sections(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """Validate a config subset (a job's settings, :mod:`layerlab.settings`): the sections present
+    against their schemas (no section required), finite numbers, the sweeps present; a copy with
+    defaults filled in.  The cross-stage checks of :func:`validate_config` ran at DAG build."""
+    if not isinstance(config, Mapping):
+        raise InputError("settings.config", f"a {type(config).__name__}, not a mapping", "a mapping of sections")
+    cfg = copy.deepcopy(dict(config))
+    check_finite(cfg)
+    schema = dict(load_schema(schema_dir))
+    schema.pop("required", None)
+    _schema_errors(cfg, schema)
+    _check_sweeps(cfg)
     return cfg
 
 
@@ -167,11 +204,26 @@ def _check_geometry_sets(cfg: Mapping[str, Any]) -> None:
                 + f"), or add {name!r} to geometry.{geo_key}")
 
 
+def read_yaml_mapping(path: str | Path, field: str, what: str = "a YAML mapping") -> dict[str, Any]:
+    """A YAML file that must exist, parse and hold a mapping (InputError naming ``field`` otherwise)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(field, f"file {str(p)!r} does not exist", what)
+    try:
+        data = yaml.safe_load(p.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise InputError(field, f"{str(p)!r} is not valid YAML{at}", what) from err
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(field, f"{str(p)!r} holds a {type(data).__name__}, not a mapping", what)
+    return data
+
+
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Read a YAML config file, apply shallow ``overrides`` and validate it."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError("config", f"file {str(p)!r} does not exist", "a YAML config file")
-    cfg = yaml.safe_load(p.read_text()) or {}
+    cfg = read_yaml_mapping(path, "config", "a YAML config file (a mapping of sections)")
     cfg.update(overrides or {})
     return validate_config(cfg)

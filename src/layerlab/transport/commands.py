@@ -9,12 +9,13 @@ from pathlib import Path
 
 from layerlab.cli import Command
 from layerlab.errors import require
+from layerlab.settings import add_settings_arguments, job_config
 
 log = logging.getLogger("layerlab.transport")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name, e.g. Mix_load22_por0.45_ls0.5_seed0")
     p.add_argument("--packing", required=True, help="results/geometry/<case>/packing3d.json")
     p.add_argument("--mesh", help="results/geometry/<case>/mesh3d.msh (needed by --route mesh)")
@@ -25,11 +26,10 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from layerlab.cases import parse_case
-    from layerlab.config import load_config
     from layerlab.transport.packing import read_packing
 
     # --- every input check before any work -------------------------------------------------------
-    config = load_config(args.config)
+    config = job_config(args, "transport")
     case = parse_case(args.case)
     cfg = config["transport"]
     route = args.route or cfg["route"]

@@ -13,6 +13,7 @@ resolved 2D / 3D, transport) is in the geometry set that makes its mesh or packi
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,7 +24,7 @@ import yaml
 from layerlab.cases import cases_of, sweep_cases
 from layerlab.design import ARCHITECTURES, POROSITY_RANGE, ls_share
 from layerlab.errors import InputError
-from layerlab.io import REPO_ROOT
+from layerlab.io import REPO_ROOT, read_yaml_mapping
 
 __all__ = ["REPO_ROOT", "load_config", "validate_config", "validate_sections", "read_yaml_mapping"]
 
@@ -32,6 +33,11 @@ SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
 
 def load_schema(schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
     """The full config schema: the top level plus one sub-schema per section file."""
+    return copy.deepcopy(_load_schema(Path(schema_dir)))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_schema(schema_dir: Path) -> dict[str, Any]:
     top = yaml.safe_load((schema_dir / "config.schema.yaml").read_text())
     for f in sorted(schema_dir.glob("*.schema.yaml")):
         section = f.name.removesuffix(".schema.yaml")
@@ -71,6 +77,11 @@ def _schema_errors(cfg: dict[str, Any], schema: Mapping[str, Any]) -> None:
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         err = errors[0]
+        if err.validator == "required" and isinstance(err.instance, dict):   # name the missing key
+            key = next(k for k in err.validator_value if k not in err.instance)
+            sub = err.schema.get("properties", {}).get(key, {})
+            raise InputError(_field([*err.absolute_path, key]), "missing (required)",
+                             sub.get("description", "") if isinstance(sub, dict) else "")
         allowed = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
         raise InputError(_field(err.absolute_path), err.message, allowed)
 
@@ -103,7 +114,28 @@ def validate_config(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) ->
     _schema_errors(cfg, load_schema(schema_dir))
     _check_sweeps(cfg)
     _check_geometry_sets(cfg)
+    _check_option_sections(cfg)
     return cfg
+
+
+OPTION_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("geometry", "packing2d", "layerlab.geometry.packing2d", "Packing2DOptions"),
+    ("geometry", "mesh2d", "layerlab.geometry.mesh2d", "Mesh2DOptions"),
+    ("geometry", "packing3d", "layerlab.geometry.packing3d", "Packing3DOptions"),
+    ("geometry", "mesh3d", "layerlab.geometry.mesh3d", "Mesh3DOptions"),
+)
+"""Free-form sections (the schema leaves them open) checked by their options dataclass at DAG build:
+unknown keys, types, finite numbers, and the dataclass's own range checks."""
+
+
+def _check_option_sections(cfg: Mapping[str, Any]) -> None:
+    import importlib
+
+    from layerlab.errors import options_from_mapping
+    for section, key, module, cls in OPTION_SECTIONS:
+        values = (cfg.get(section) or {}).get(key)
+        if values:
+            options_from_mapping(getattr(importlib.import_module(module), cls), values, f"{section}.{key}")
 
 
 def validate_sections(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
@@ -202,24 +234,6 @@ def _check_geometry_sets(cfg: Mapping[str, Any]) -> None:
                 + "; ".join(f"{k} {', '.join(f'{v:g}' if isinstance(v, float) else v for v in vs)}"
                             for k, vs in have.items())
                 + f"), or add {name!r} to geometry.{geo_key}")
-
-
-def read_yaml_mapping(path: str | Path, field: str, what: str = "a YAML mapping") -> dict[str, Any]:
-    """A YAML file that must exist, parse and hold a mapping (InputError naming ``field`` otherwise)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(field, f"file {str(p)!r} does not exist", what)
-    try:
-        data = yaml.safe_load(p.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        where = getattr(err, "problem_mark", None)
-        at = f" at line {where.line + 1}" if where is not None else ""
-        raise InputError(field, f"{str(p)!r} is not valid YAML{at}", what) from err
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError(field, f"{str(p)!r} holds a {type(data).__name__}, not a mapping", what)
-    return data
 
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -241,17 +241,13 @@ def _parse(text: str) -> Mapping[str, Any]:
         require(path.is_file(), "settings", f"file {str(path)!r} does not exist", "a settings JSON file")
         text = path.read_text()
     try:
-        doc = json.loads(text, parse_constant=lambda c: _reject_constant(c))
+        doc = json.loads(text)   # NaN / Infinity parse to floats: validate_sections names their field
     except json.JSONDecodeError as err:
         raise InputError("settings", f"not JSON ({err.msg} at character {err.pos})",
                          "the settings JSON a workflow rule passes") from err
     require(isinstance(doc, dict), "settings", f"a JSON {type(doc).__name__}, not an object",
             "a JSON object {stage, config, files}")
     return doc
-
-
-def _reject_constant(name: str) -> float:
-    raise InputError("settings", f"non-finite number {name}", "finite numbers")
 
 
 def job_config(args: argparse.Namespace, stage: str) -> dict[str, Any]:

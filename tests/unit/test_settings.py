@@ -85,7 +85,7 @@ def test_settings_and_config_routes_give_the_command_the_same_config(config: dic
     (lambda d: "[1, 2]", "settings"),
     (lambda d: d.replace('"stage":"dfn"', '"stage":"wet"'), "settings.stage"),
     (lambda d: d.replace(CASE, "S-Dry-L_load29.6_por0.55_ls0.5"), "settings.case"),
-    (lambda d: d.replace('"v_max_V":4.3', '"v_max_V":NaN'), "settings"),
+    (lambda d: d.replace('"v_max_V":4.3', '"v_max_V":NaN'), "electrochem.protocol.v_max_V"),
     (lambda d: d.replace('"v_max_V":4.3', '"v_max_V":"high"'), "electrochem.protocol.v_max_V"),
     (lambda d: d.replace('"sha256":"', '"sha256":"0'), "electrochem.parameters"),
 ], ids=["not-json", "not-object", "other-stage", "other-case", "nan", "text-for-number", "file-changed"])

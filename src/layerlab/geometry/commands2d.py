@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from layerlab.cli import Command
-from layerlab.errors import InputError
+from layerlab.errors import InputError, SolverError
 from layerlab.settings import add_settings_arguments, job_config
 
 
@@ -57,12 +57,10 @@ def _mesh2d_run(args: argparse.Namespace) -> int:
             error = err
     failure = comm.bcast(None if error is None else
                          (err_fields(error) if isinstance(error, InputError) else repr(error)), root=0)
-    if error is not None:
-        raise error
     if isinstance(failure, tuple):
         raise InputError(*failure)
-    if failure is not None:
-        raise RuntimeError(f"mesh2d failed on rank 0: {failure}")
+    if failure is not None:   # gmsh (or the mesh check) failed: one line, exit 3
+        raise SolverError(f"gmsh failed meshing {args.packing}: {failure}") from error
     return 0
 
 

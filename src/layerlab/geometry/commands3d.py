@@ -43,7 +43,7 @@ def _add_mesh3d(p: argparse.ArgumentParser) -> None:
 def _run_mesh3d(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from layerlab.errors import require
+    from layerlab.errors import InputError, SolverError, require
     from layerlab.fe import MPI
     from layerlab.geometry.mesh3d import Mesh3DOptions, build_mesh3d
     from layerlab.geometry.packing3d import load_packing3d
@@ -60,6 +60,10 @@ def _run_mesh3d(args: argparse.Namespace) -> int:
             try:
                 summary = build_mesh3d(packing, options, msh_tmp)
                 msh_tmp.replace(tmp)
+            except (InputError, SolverError):
+                raise
+            except Exception as err:  # noqa: BLE001 - gmsh raises bare Exceptions: one line, exit 3
+                raise SolverError(f"gmsh failed meshing {args.packing}: {err!r}") from err
             finally:
                 msh_tmp.unlink(missing_ok=True)
         summary["case"] = packing["case"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import logging
 from pathlib import Path
 
@@ -26,6 +26,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from layerlab.cases import parse_case
+    from layerlab.io import read_json_input
     from layerlab.transport.packing import read_packing
 
     # --- every input check before any work -------------------------------------------------------
@@ -34,10 +35,10 @@ def _run(args: argparse.Namespace) -> int:
     cfg = config["transport"]
     route = args.route or cfg["route"]
     voxel_um = args.voxel_um if args.voxel_um is not None else cfg["voxel_size_um"]
-    require(voxel_um > 0, "transport.voxel_size_um", f"got {voxel_um!r}", "> 0 um")
+    require(math.isfinite(voxel_um) and voxel_um > 0, "transport.voxel_size_um", f"got {voxel_um!r}", "> 0 um, finite")
     require(str(args.out).endswith(".nc"), "out", f"got {args.out!r}", "a path ending in .nc")
     packing = read_packing(args.packing)
-    raw_case = json.loads(Path(args.packing).read_text()).get("case")
+    raw_case = read_json_input(args.packing, "packing", "packing3d.json").get("case")
     require(raw_case in (None, case.name), "packing.case", f"packing is of {raw_case!r}, not {case.name!r}",
             "the packing of this case")
     if route == "mesh":

@@ -208,10 +208,19 @@ def job_files(config: Mapping[str, Any], stage: str, wildcards: Mapping[str, str
     return sorted({str(input_path(p)) for p in _files(_stage(stage), config).values()})
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
 def _hash(key: str, path: str) -> str:
+    """sha256 of a settings file, computed once per (path, size, mtime) in this process (the DAG
+    build asks for the same few files once per job)."""
     p = input_path(path)
     require(p.is_file(), key, f"file {path!r} does not exist", "an existing file")
-    return sha256_file(p)
+    st = p.stat()
+    stamp = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if stamp not in _HASHES:
+        _HASHES[stamp] = sha256_file(p)
+    return _HASHES[stamp]
 
 
 def job_settings(config: Mapping[str, Any], stage: str, wildcards: Mapping[str, str] | None = None) -> str:

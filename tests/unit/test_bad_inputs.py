@@ -209,7 +209,7 @@ def _extra_args(stage: str, d: Path) -> list[str]:
     return []
 
 
-@settings(max_examples=150, **HYPOTHESIS)
+@settings(max_examples=80, **HYPOTHESIS)
 @given(st.sampled_from(SETTINGS_MUTATIONS))
 def test_mutated_settings_fail_in_the_command(root: Path, capsys, monkeypatch, mutation) -> None:
     stage, path, bad = mutation
@@ -265,7 +265,7 @@ def _mutated_file(doc: dict, mutation) -> str:
     return yaml.safe_dump(doc)
 
 
-@settings(max_examples=100, **HYPOTHESIS)
+@settings(max_examples=60, **HYPOTHESIS)
 @given(st.one_of(st.sampled_from(PARAMETER_MUTATIONS),
                  st.sampled_from(WHOLE_FILE).map(lambda t: (t[0], t[1], None))))
 def test_mutated_parameter_file_fails_in_the_command(root: Path, capsys, monkeypatch, mutation) -> None:

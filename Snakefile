@@ -22,6 +22,15 @@ include: "workflow/rules/resolved.smk"
 include: "workflow/rules/aggregate.smk"
 
 
+# On a cluster these run on the submit host: seconds of work each, not worth a queue slot.
+localrules:
+    all,
+    aggregate,
+    figure,
+    compare,
+    air_loss,
+
+
 rule all:
     default_target: True
     input:

@@ -25,6 +25,10 @@ STAGE_PACKAGES: tuple[str, ...] = (
     "layerlab.resolved", "layerlab.aggregate", "layerlab.figures",
 )
 
+OUTPUT_ARGUMENTS: dict[str, bool] = {"out": False, "out_params": False, "out_report": False,
+                                     "out_summary": False, "out_dir": True, "vtx": True}
+"""Arguments naming outputs (-> whether a folder): each must be creatable, checked before any work."""
+
 EXIT_INPUT_ERROR = 2
 """Exit code of a command stopped by bad input (:class:`~layerlab.errors.InputError`), before any work."""
 EXIT_SOLVER_FAILURE = 3
@@ -74,6 +78,15 @@ def setup_logging(log_file: str | None = None, level: int = logging.INFO) -> Non
     logging.basicConfig(level=level, format=fmt, handlers=handlers, force=True)
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every output argument names a path that can be created (InputError naming the flag)."""
+    from layerlab.io import check_output_path
+    for name, folder in OUTPUT_ARGUMENTS.items():
+        value = getattr(args, name, None)
+        if value:
+            check_output_path(value, "--" + name.replace("_", "-"), folder)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run one command.
 
@@ -95,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = logging.getLogger("layerlab")
     t0 = time.perf_counter()
     try:
+        check_outputs(args)
         rc = commands[args.command].run(args)
     except InputError as err:
         log.error("input error: %s", err)

@@ -13,6 +13,8 @@ resolved 2D / 3D, transport) is in the geometry set that makes its mesh or packi
 from __future__ import annotations
 
 import copy
+import functools
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,15 +24,20 @@ import yaml
 from layerlab.cases import cases_of, sweep_cases
 from layerlab.design import ARCHITECTURES, POROSITY_RANGE, ls_share
 from layerlab.errors import InputError
-from layerlab.io import REPO_ROOT
+from layerlab.io import REPO_ROOT, read_yaml_mapping
 
-__all__ = ["REPO_ROOT", "load_config", "validate_config"]
+__all__ = ["REPO_ROOT", "load_config", "validate_config", "validate_sections", "read_yaml_mapping"]
 
 SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
 
 
 def load_schema(schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
     """The full config schema: the top level plus one sub-schema per section file."""
+    return copy.deepcopy(_load_schema(Path(schema_dir)))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_schema(schema_dir: Path) -> dict[str, Any]:
     top = yaml.safe_load((schema_dir / "config.schema.yaml").read_text())
     for f in sorted(schema_dir.glob("*.schema.yaml")):
         section = f.name.removesuffix(".schema.yaml")
@@ -64,6 +71,34 @@ def _field(path: Any) -> str:
     return "".join(parts).lstrip(".") or "config"
 
 
+def _schema_errors(cfg: dict[str, Any], schema: Mapping[str, Any]) -> None:
+    """Fill defaults into ``cfg``; raise InputError for its first schema violation."""
+    validator = _Validator(schema)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = errors[0]
+        if err.validator == "required" and isinstance(err.instance, dict):   # name the missing key
+            key = next(k for k in err.validator_value if k not in err.instance)
+            sub = err.schema.get("properties", {}).get(key, {})
+            raise InputError(_field([*err.absolute_path, key]), "missing (required)",
+                             sub.get("description", "") if isinstance(sub, dict) else "")
+        allowed = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
+        raise InputError(_field(err.absolute_path), err.message, allowed)
+
+
+def check_finite(value: Any, field: str = "config") -> None:
+    """Every number in a nested mapping / list must be finite (a NaN passes JSON-schema ranges:
+    ``nan < 0`` and ``nan > 0`` are both false): InputError naming the first that is not."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(field, f"got {value!r}", "a finite number")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            check_finite(v, f"{field}.{k}" if field != "config" else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            check_finite(v, f"{field}[{i}]")
+
+
 def validate_config(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
     """Validate ``config`` and return a copy with defaults filled in.
 
@@ -72,15 +107,49 @@ def validate_config(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) ->
     InputError
         naming the first offending field and what is allowed.
     """
+    if not isinstance(config, Mapping):
+        raise InputError("config", f"a {type(config).__name__}, not a mapping", "a YAML mapping of sections")
     cfg = copy.deepcopy(dict(config))
-    validator = _Validator(load_schema(schema_dir))
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
-    if errors:
-        err = errors[0]
-        allowed = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
-        raise InputError(_field(err.absolute_path), err.message, allowed)
+    check_finite(cfg)
+    _schema_errors(cfg, load_schema(schema_dir))
     _check_sweeps(cfg)
     _check_geometry_sets(cfg)
+    _check_option_sections(cfg)
+    return cfg
+
+
+OPTION_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("geometry", "packing2d", "layerlab.geometry.packing2d", "Packing2DOptions"),
+    ("geometry", "mesh2d", "layerlab.geometry.mesh2d", "Mesh2DOptions"),
+    ("geometry", "packing3d", "layerlab.geometry.packing3d", "Packing3DOptions"),
+    ("geometry", "mesh3d", "layerlab.geometry.mesh3d", "Mesh3DOptions"),
+)
+"""Free-form sections (the schema leaves them open) checked by their options dataclass at DAG build:
+unknown keys, types, finite numbers, and the dataclass's own range checks."""
+
+
+def _check_option_sections(cfg: Mapping[str, Any]) -> None:
+    import importlib
+
+    from layerlab.errors import options_from_mapping
+    for section, key, module, cls in OPTION_SECTIONS:
+        values = (cfg.get(section) or {}).get(key)
+        if values:
+            options_from_mapping(getattr(importlib.import_module(module), cls), values, f"{section}.{key}")
+
+
+def validate_sections(config: Mapping[str, Any], schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """Validate a config subset (a job's settings, :mod:`layerlab.settings`): the sections present
+    against their schemas (no section required), finite numbers, the sweeps present; a copy with
+    defaults filled in.  The cross-stage checks of :func:`validate_config` ran at DAG build."""
+    if not isinstance(config, Mapping):
+        raise InputError("settings.config", f"a {type(config).__name__}, not a mapping", "a mapping of sections")
+    cfg = copy.deepcopy(dict(config))
+    check_finite(cfg)
+    schema = dict(load_schema(schema_dir))
+    schema.pop("required", None)
+    _schema_errors(cfg, schema)
+    _check_sweeps(cfg)
     return cfg
 
 
@@ -169,9 +238,6 @@ def _check_geometry_sets(cfg: Mapping[str, Any]) -> None:
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Read a YAML config file, apply shallow ``overrides`` and validate it."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError("config", f"file {str(p)!r} does not exist", "a YAML config file")
-    cfg = yaml.safe_load(p.read_text()) or {}
+    cfg = read_yaml_mapping(path, "config", "a YAML config file (a mapping of sections)")
     cfg.update(overrides or {})
     return validate_config(cfg)

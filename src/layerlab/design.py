@@ -22,9 +22,8 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
-import yaml
 
 from layerlab.errors import InputError, require, require_in_range
 from layerlab.units import UM_TO_M, loading_to_kg_m2
@@ -96,22 +95,36 @@ class Materials:
 
 @functools.lru_cache(maxsize=8)
 def load_materials(path: str | Path | None = None) -> Materials:
-    """Read :class:`Materials` from a parameter YAML file (default: config/parameters/materials.yaml)."""
-    from layerlab.io import input_path
+    """Read :class:`Materials` from a parameter YAML file (default: config/parameters/materials.yaml).
 
-    data = yaml.safe_load(input_path(path or DEFAULT_MATERIALS_FILE).read_text())
-    am = data["active_material"]
-    comp = data["composition_mass_fraction"]["value"]
+    InputError (naming ``materials.<key>``) when the file does not parse, a section or value is
+    missing, or a value is not a finite number."""
+    from layerlab.io import finite_number, input_path, read_yaml_mapping
+
+    data = read_yaml_mapping(input_path(path or DEFAULT_MATERIALS_FILE), "materials",
+                             "a materials YAML file (config/parameters/materials.yaml)")
+
+    def num(*keys: str) -> float:
+        node: Any = data
+        for i, k in enumerate(keys):
+            if not isinstance(node, Mapping) or k not in node:
+                raise InputError("materials." + ".".join(keys[:i + 1]), "missing",
+                                 "the sections of config/parameters/materials.yaml")
+            node = node[k]
+        return finite_number(node, "materials." + ".".join(keys))
+
+    am = ("active_material",)
+    comp = ("composition_mass_fraction", "value")
     return Materials(
-        density_active_kg_m3=float(am["density_kg_m3"]["value"]),
-        density_carbon_kg_m3=float(data["carbon_black"]["density_kg_m3"]["value"]),
-        density_binder_kg_m3=float(data["binder"]["density_kg_m3"]["value"]),
-        mass_fraction_active=float(comp["active"]),
-        mass_fraction_carbon=float(comp["carbon"]),
-        mass_fraction_binder=float(comp["binder"]),
-        diameter_L_m=float(am["particle_diameter_L_m"]["value"]),
-        diameter_S_m=float(am["particle_diameter_S_m"]["value"]),
-        specific_capacity_1C_A_kg=float(am["specific_capacity_1C_A_kg"]["value"]),
+        density_active_kg_m3=num(*am, "density_kg_m3", "value"),
+        density_carbon_kg_m3=num("carbon_black", "density_kg_m3", "value"),
+        density_binder_kg_m3=num("binder", "density_kg_m3", "value"),
+        mass_fraction_active=num(*comp, "active"),
+        mass_fraction_carbon=num(*comp, "carbon"),
+        mass_fraction_binder=num(*comp, "binder"),
+        diameter_L_m=num(*am, "particle_diameter_L_m", "value"),
+        diameter_S_m=num(*am, "particle_diameter_S_m", "value"),
+        specific_capacity_1C_A_kg=num(*am, "specific_capacity_1C_A_kg", "value"),
     )
 
 

@@ -55,8 +55,34 @@ def options_from_mapping(cls: type, section: "Mapping[str, Any] | None", field: 
     """
     import dataclasses
 
+    if section is not None and not isinstance(section, Mapping):
+        raise InputError(field, f"got {section!r}", "a mapping of options")
     section = dict(section or {})
-    known = sorted(f.name for f in dataclasses.fields(cls))
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    known = sorted(fields)
     for key in sorted(section):
         require(key in known, f"{field}.{key}", "unknown option", ", ".join(known))
+        section[key] = _typed(section[key], fields[key].type, f"{field}.{key}")
     return cls(**section)
+
+
+def _typed(value: Any, annotation: Any, field: str) -> Any:
+    """``value`` checked against a scalar annotation (``float``, ``int``, ``bool``, ``str``, optionally
+    ``| None``): numbers finite, no bool for a number, no text for either; other annotations as given."""
+    import math
+    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    optional = name.endswith(" | None")
+    name = name.removesuffix(" | None")
+    if value is None and optional:
+        return None
+    if name in ("float", "int"):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if name == "int":
+            ok = ok and float(value).is_integer()
+        require(ok, field, f"got {value!r}", "a finite number" if name == "float" else "an integer")
+        return float(value) if name == "float" else int(value)
+    if name == "bool":
+        require(isinstance(value, bool), field, f"got {value!r}", "true or false")
+    elif name == "str":
+        require(isinstance(value, str), field, f"got {value!r}", "text")
+    return value

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from layerlab import __version__
+from layerlab.errors import InputError
 
 CONVENTIONS = "CF-1.10"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,82 @@ def input_path(path: str | os.PathLike) -> Path:
     exists there, else relative to the project root (so commands also work from other folders)."""
     p = Path(path)
     return p if p.is_absolute() or p.exists() else REPO_ROOT / p
+
+
+def finite_number(value: Any, field: str, allowed: str = "a finite number") -> float:
+    """``value`` as a float if it is a finite number (not a bool); else InputError.  Text that reads
+    as a number is one (PyYAML's YAML 1.1 loads ``2.0e5``, without the exponent's sign, as text)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise InputError(field, f"got {value!r} (text)", allowed) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(field, f"got {value!r} ({type(value).__name__})", allowed)
+    if not np.isfinite(value):
+        raise InputError(field, f"got {value!r}", allowed)
+    return float(value)
+
+
+def read_yaml_mapping(path: str | os.PathLike, field: str, what: str = "a YAML mapping") -> dict[str, Any]:
+    """A YAML file that must exist, parse and hold a mapping (InputError naming ``field`` otherwise)."""
+    import yaml
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(field, f"file {str(p)!r} does not exist", what)
+    try:
+        data = yaml.safe_load(p.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(field, f"{str(p)!r} is not valid YAML{at}", what) from err
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(field, f"{str(p)!r} holds a {type(data).__name__}, not a mapping", what)
+    return data
+
+
+def read_json_input(path: str | os.PathLike, field: str, what: str) -> dict[str, Any]:
+    """A JSON object from an input file (InputError when missing, truncated, corrupt or not an object)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(field, f"file {str(p)!r} does not exist", what)
+    try:
+        data = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(field, f"{p.name} is not valid JSON (truncated or corrupt?)", what) from err
+    if not isinstance(data, dict):
+        raise InputError(field, f"{p.name} holds a JSON {type(data).__name__}, not an object", what)
+    return data
+
+
+def load_netcdf_input(path: str | os.PathLike, field: str, what: str) -> "xarray.Dataset":  # noqa: F821
+    """An input netCDF, fully loaded (InputError when missing, truncated or corrupt)."""
+    import xarray as xr
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(field, f"file {str(p)!r} does not exist", what)
+    try:
+        with xr.open_dataset(p, engine="h5netcdf") as ds:
+            return ds.load()
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(field, f"{p.name} is not a readable netCDF file (truncated or corrupt?)", what) from err
+
+
+def check_output_path(path: str | os.PathLike, field: str, folder: bool = False) -> None:
+    """``path`` can be created: its nearest existing ancestor is a writable folder, and it is not a
+    folder where a file is wanted.  Checked before any work (nothing is created here)."""
+    p = Path(path).absolute()
+    if p.is_dir() and not folder:
+        raise InputError(field, f"{str(path)!r} is a folder", "a file path")
+    anc = p.parent
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        raise InputError(field, f"cannot create {str(path)!r}: {str(anc)!r} is not a folder", "a writable path")
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise InputError(field, f"cannot create {str(path)!r}: {str(anc)!r} is not writable", "a writable path")
 
 
 @contextlib.contextmanager

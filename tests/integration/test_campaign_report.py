@@ -39,7 +39,8 @@ def _tiny_config(repo: Path, results: Path) -> dict:
 
 def _smk_args(repo: Path, workdir: Path, cfg: Path, *args: str) -> tuple[list[str], dict[str, str]]:
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "UCX_TLS": "self,sm,tcp",
-           "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "HOME": str(workdir)}
+           "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "HOME": str(workdir),
+           **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}  # a worktree's src/ first
     return [SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(workdir),
             "--configfile", str(cfg), "--cores", "2", *args], env
 

@@ -39,7 +39,8 @@ def test_target_loader_never_reads_held_out_values(tmp_path) -> None:
                                     "S-Dry-L": {"note": "drops to 0 above 0.5C"},
                                     "L-S": "values held out"},
         "fig4c_22mg_25pct_porosity": {"held_out": {"1C": 150.0}, "Mix-Dry-Mix": {"1C": 153.15, "held": True}},
-        "fig4d_29p6mg_25pct_porosity": {"L-Dry-S": {"1C": 99.0}}}}
+        "fig4d_29p6mg_25pct_porosity": {"L-Dry-S": {"1C": 99.0}}},
+        "rate_blocks": yaml.safe_load(open(TARGETS))["rate_blocks"]}   # fig4d is not among them
     path = tmp_path / "t.yaml"
     path.write_text(yaml.safe_dump(data))
     ts = load_targets(path, ["fig2f_22mg_uncalendered", "fig4c_22mg_25pct_porosity"])

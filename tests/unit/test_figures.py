@@ -87,7 +87,7 @@ def _figure_targets(targets) -> dict[str, dict]:
                 else:
                     walk(value)
 
-    walk(targets)
+    walk({k: v for k, v in targets.items() if k != "rate_blocks"})   # the blocks' designs, not paper values
     return out
 
 

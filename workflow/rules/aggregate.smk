@@ -3,7 +3,7 @@
 
 rule aggregate:
     input:
-        dataset_inputs,
+        runs=dataset_inputs,
     conda:
         CONDA_ENV
     output:
@@ -13,16 +13,17 @@ rule aggregate:
     benchmark:
         f"{RESULTS}/benchmarks/aggregate/{{dataset}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("aggregate"),
     wildcard_constraints:
         dataset="|".join(DATASETS),
     shell:
-        "python -m layerlab --log {log} aggregate --config {params.cfg} --dataset {wildcards.dataset} --out {output}"
+        "python -m layerlab --log {log} aggregate --settings {params.settings:q} --dataset {wildcards.dataset} --out {output}"
 
 
 rule figure:
     input:
-        expand(f"{RESULTS}/datasets/{{dataset}}.nc", dataset=ACTIVE_DATASETS),
+        datasets=expand(f"{RESULTS}/datasets/{{dataset}}.nc", dataset=ACTIVE_DATASETS),
+        settings_files=setting_files("figures"),
     conda:
         CONDA_ENV
     output:
@@ -32,17 +33,18 @@ rule figure:
     benchmark:
         f"{RESULTS}/benchmarks/figures/{{fig}}.tsv"
     params:
-        datasets=lambda wildcards, input: os.path.dirname(input[0]),
+        settings=settings("figures"),
         caption=lambda wildcards: FIGURE_CAPTIONS[wildcards.fig],
     wildcard_constraints:
         fig="|".join(FIGURE_CAPTIONS),
     shell:
-        "python -m layerlab --log {log} figures --datasets {params.datasets} --out-dir $(dirname {output}) --only {wildcards.fig}"
+        "python -m layerlab --log {log} figures --settings {params.settings:q} --datasets {input.datasets} --out-dir $(dirname {output}) --only {wildcards.fig}"
 
 
 rule compare:
     input:
-        expand(f"{RESULTS}/datasets/{{dataset}}.nc", dataset=ACTIVE_DATASETS),
+        datasets=expand(f"{RESULTS}/datasets/{{dataset}}.nc", dataset=ACTIVE_DATASETS),
+        settings_files=setting_files("compare"),
     conda:
         CONDA_ENV
     output:
@@ -52,9 +54,9 @@ rule compare:
     benchmark:
         f"{RESULTS}/benchmarks/compare.tsv"
     params:
-        datasets=lambda wildcards, input: os.path.dirname(input[0]),
+        settings=settings("compare"),
     shell:
-        "python -m layerlab --log {log} compare --datasets {params.datasets} --out {output}"
+        "python -m layerlab --log {log} compare --settings {params.settings:q} --datasets {input.datasets} --out {output}"
 
 
 if ACTIVE_DATASETS:

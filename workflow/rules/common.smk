@@ -4,13 +4,23 @@ import os
 from layerlab.aggregate.datasets import DATASETS, dataset_cases, dataset_run_files
 from layerlab.cases import cases_of
 from layerlab.figures.catalog import FIGURES
+from layerlab.settings import job_files, job_settings
 
 RESULTS = config["results_dir"]
-# The config file the stage commands read: the last --configfile given on the command line (a
-# complete config such as config/paper.yaml), else the default. `--config key=value` overrides are
-# not seen by the stage commands: put changes in a config file.
-CONFIGFILE = (list(workflow.overwrite_configfiles) or ["config/config.yaml"])[-1]
 CONDA_ENV = "../../environment.yml"  # for --software-deployment-method conda on clusters (untested here)
+
+
+def settings(stage):
+    """params of a job of `stage`: its settings as JSON (layerlab.settings: the config subset its
+    command reads and the sha256 of each file it reads), passed as `--settings {params.settings:q}`.
+    A change to them reruns exactly the jobs they belong to (Snakemake's params trigger)."""
+    return lambda wildcards: job_settings(config, stage, dict(wildcards))
+
+
+def setting_files(stage):
+    """input of a job of `stage`: the parameter / materials files its command reads."""
+    return lambda wildcards: job_files(config, stage, dict(wildcards))
+
 
 # Each stage's .smk appends the final outputs it contributes to `rule all`.
 TARGETS = []

@@ -8,6 +8,7 @@ from layerlab.electrochem.mechanisms import stage_inputs
 rule dfn:
     input:
         runs=lambda wildcards: stage_inputs(config, parse_case(wildcards.case)),
+        settings_files=setting_files("dfn"),
     conda:
         CONDA_ENV
     output:
@@ -17,10 +18,10 @@ rule dfn:
     benchmark:
         f"{RESULTS}/benchmarks/dfn/{{case}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("dfn"),
     threads: 1
     shell:
-        "python -m layerlab --log {log} dfn --config {params.cfg} --case {wildcards.case} --out {output}"
+        "python -m layerlab --log {log} dfn --settings {params.settings:q} --case {wildcards.case} --out {output}"
 
 
 TARGETS.extend(expand(f"{RESULTS}/runs/dfn/{{case}}.nc", case=stage_cases("electrochem", seeds=False)))
@@ -29,6 +30,7 @@ TARGETS.extend(expand(f"{RESULTS}/runs/dfn/{{case}}.nc", case=stage_cases("elect
 rule impedance:
     input:
         runs=lambda wildcards: stage_inputs(config, parse_case(wildcards.case)),
+        settings_files=setting_files("impedance"),
     conda:
         CONDA_ENV
     output:
@@ -38,15 +40,16 @@ rule impedance:
     benchmark:
         f"{RESULTS}/benchmarks/impedance/{{case}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("impedance"),
     threads: 1
     shell:
-        "python -m layerlab --log {log} impedance --config {params.cfg} --case {wildcards.case} --out {output}"
+        "python -m layerlab --log {log} impedance --settings {params.settings:q} --case {wildcards.case} --out {output}"
 
 
 rule fullcell:
     input:
         runs=lambda wildcards: stage_inputs(config, parse_case(wildcards.case)),
+        settings_files=setting_files("fullcell"),
     conda:
         CONDA_ENV
     output:
@@ -56,10 +59,10 @@ rule fullcell:
     benchmark:
         f"{RESULTS}/benchmarks/fullcell/{{case}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("fullcell"),
     threads: 1
     shell:
-        "python -m layerlab --log {log} fullcell --config {params.cfg} --case {wildcards.case} --out {output}"
+        "python -m layerlab --log {log} fullcell --settings {params.settings:q} --case {wildcards.case} --out {output}"
 
 
 TARGETS.extend(expand(f"{RESULTS}/runs/impedance/{{case}}.nc", case=stage_cases("impedance", seeds=False)))
@@ -68,9 +71,8 @@ TARGETS.extend(expand(f"{RESULTS}/runs/fullcell/{{case}}.nc", case=stage_cases("
 
 rule calibrate:
     input:
-        targets=config["calibration"]["targets_file"],
-        parameters=config["electrochem"]["parameters"],
         runs=calibration_inputs(config),
+        settings_files=setting_files("calibrate"),
     conda:
         CONDA_ENV
     output:
@@ -83,10 +85,10 @@ rule calibrate:
     benchmark:
         f"{RESULTS}/benchmarks/calibration/calibrate.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("calibrate"),
     threads: 1
     shell:
-        "python -m layerlab --log {log} calibrate --config {params.cfg} --out-params {output.params}"
+        "python -m layerlab --log {log} calibrate --settings {params.settings:q} --out-params {output.params}"
         " --out-report {output.report} --out-summary {output.summary}"
 
 

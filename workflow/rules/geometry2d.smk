@@ -2,6 +2,8 @@
 
 
 rule pack2d:
+    input:
+        settings_files=setting_files("pack2d"),
     output:
         f"{RESULTS}/geometry/{{case}}/packing2d.json",
     conda:
@@ -11,15 +13,15 @@ rule pack2d:
     benchmark:
         f"{RESULTS}/benchmarks/geometry/{{case}}/pack2d.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("pack2d"),
     priority: 10  # on the wetting (critical) path
     shell:
-        "python -m layerlab --log {log} pack2d --config {params.cfg} --case {wildcards.case} --out {output}"
+        "python -m layerlab --log {log} pack2d --settings {params.settings:q} --case {wildcards.case} --out {output}"
 
 
 rule mesh2d:
     input:
-        f"{RESULTS}/geometry/{{case}}/packing2d.json",
+        packing=f"{RESULTS}/geometry/{{case}}/packing2d.json",
     output:
         msh=f"{RESULTS}/geometry/{{case}}/mesh2d.msh",
         info=f"{RESULTS}/geometry/{{case}}/mesh2d.json",
@@ -30,10 +32,10 @@ rule mesh2d:
     benchmark:
         f"{RESULTS}/benchmarks/geometry/{{case}}/mesh2d.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("mesh2d"),
     priority: 10  # on the wetting (critical) path
     shell:
-        "python -m layerlab --log {log} mesh2d --config {params.cfg} --packing {input} --out {output.msh}"
+        "python -m layerlab --log {log} mesh2d --settings {params.settings:q} --packing {input.packing} --out {output.msh}"
 
 
 TARGETS.extend(f"{RESULTS}/geometry/{case}/mesh2d.msh" for case in stage_cases("geometry", "sweeps2d"))

@@ -3,6 +3,8 @@
 
 
 rule pack3d:
+    input:
+        settings_files=setting_files("pack3d"),
     output:
         f"{RESULTS}/geometry/{{case}}/packing3d.json",
     conda:
@@ -12,14 +14,14 @@ rule pack3d:
     benchmark:
         f"{RESULTS}/benchmarks/geometry/{{case}}/pack3d.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("pack3d"),
     shell:
-        "python -m layerlab --log {log} pack3d --config {params.cfg} --case {wildcards.case} --out {output}"
+        "python -m layerlab --log {log} pack3d --settings {params.settings:q} --case {wildcards.case} --out {output}"
 
 
 rule mesh3d:
     input:
-        f"{RESULTS}/geometry/{{case}}/packing3d.json",
+        packing=f"{RESULTS}/geometry/{{case}}/packing3d.json",
     output:
         msh=f"{RESULTS}/geometry/{{case}}/mesh3d.msh",
         info=f"{RESULTS}/geometry/{{case}}/mesh3d.json",
@@ -30,9 +32,9 @@ rule mesh3d:
     benchmark:
         f"{RESULTS}/benchmarks/geometry/{{case}}/mesh3d.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("mesh3d"),
     shell:
-        "python -m layerlab --log {log} mesh3d --config {params.cfg} --packing {input} --out {output.msh}"
+        "python -m layerlab --log {log} mesh3d --settings {params.settings:q} --packing {input.packing} --out {output.msh}"
 
 
 _CASES3D = stage_cases("geometry", "sweeps3d")

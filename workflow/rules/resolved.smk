@@ -5,6 +5,7 @@
 rule resolved:
     input:
         msh=f"{RESULTS}/geometry/{{case}}/mesh3d.msh",
+        settings_files=setting_files("resolve3d"),
     output:
         nc=f"{RESULTS}/runs/resolved/{{case}}.nc",
         vtx=directory(f"{RESULTS}/fields/resolved/{{case}}"),
@@ -15,12 +16,12 @@ rule resolved:
     benchmark:
         f"{RESULTS}/benchmarks/resolved/{{case}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("resolve3d"),
     resources:
         mpi="mpiexec",
         tasks=config["resolved"]["ranks"],
     shell:
-        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} resolve3d --config {params.cfg}"
+        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} resolve3d --settings {params.settings:q}"
         " --case {wildcards.case} --mesh {input.msh} --out {output.nc} --vtx {output.vtx}"
 
 
@@ -31,6 +32,7 @@ rule resolved2d:
     input:
         packing=f"{RESULTS}/geometry/{{case}}/packing2d.json",
         air=lambda wildcards: [f"{RESULTS}/runs/wetting/{wildcards.case}.nc"] if wildcards.wetting == "air" else [],
+        settings_files=setting_files("resolve2d"),
     output:
         f"{RESULTS}/runs/resolved2d/{{case}}.{{wetting}}.nc",
     conda:
@@ -40,7 +42,7 @@ rule resolved2d:
     benchmark:
         f"{RESULTS}/benchmarks/resolved2d/{{case}}.{{wetting}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("resolve2d"),
         air=lambda wildcards, input: f"--air-map {input.air}" if input.air else "",
     wildcard_constraints:
         wetting="wet|air",
@@ -48,7 +50,7 @@ rule resolved2d:
         mpi="mpiexec",
         tasks=config["resolved"]["ranks"],
     shell:
-        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} resolve2d --config {params.cfg}"
+        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} resolve2d --settings {params.settings:q}"
         " --case {wildcards.case} --packing {input.packing} {params.air} --out {output}"
 
 

@@ -8,6 +8,7 @@ rule transport:
     input:
         packing=f"{RESULTS}/geometry/{{case}}/packing3d.json",
         mesh=[f"{RESULTS}/geometry/{{case}}/mesh3d.msh"] if _TRANSPORT_MESH else [],
+        settings_files=setting_files("transport"),
     conda:
         CONDA_ENV
     output:
@@ -17,13 +18,13 @@ rule transport:
     benchmark:
         f"{RESULTS}/benchmarks/transport/{{case}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("transport"),
         mesh=lambda wildcards, input: f"--mesh {input.mesh}" if _TRANSPORT_MESH else "",
     resources:
         mpi="mpiexec",
         tasks=2,
     shell:
-        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} transport --config {params.cfg}"
+        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} transport --settings {params.settings:q}"
         " --case {wildcards.case} --packing {input.packing} {params.mesh} --out {output}"
 
 

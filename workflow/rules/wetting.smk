@@ -5,6 +5,7 @@ rule wet:
         mesh=f"{RESULTS}/geometry/{{case}}/mesh2d.msh",
         info=f"{RESULTS}/geometry/{{case}}/mesh2d.json",
         packing=f"{RESULTS}/geometry/{{case}}/packing2d.json",
+        settings_files=setting_files("wet"),
     conda:
         CONDA_ENV
     output:
@@ -14,13 +15,13 @@ rule wet:
     benchmark:
         f"{RESULTS}/benchmarks/wetting/{{case}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("wet"),
     priority: 10  # the campaign's longest jobs, and the 2D resolved runs wait for them: start them first
     resources:
         mpi="mpiexec",
         tasks=config["wetting"]["tasks"],
     shell:
-        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} wet --config {params.cfg}"
+        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} wet --settings {params.settings:q}"
         " --case {wildcards.case} --mesh {input.mesh} --packing {input.packing} --out {output}"
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from layerlab.cases import Case, parse_case
+from layerlab.io import load_netcdf_input
 
 log = logging.getLogger("layerlab.aggregate")
 
@@ -78,8 +79,7 @@ def combine_runs(run_dir: str | Path, case_names: Sequence[str], variables: Iter
             missing.append(case.name)
             log.warning("missing run: %s", path)
             continue
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            ds = ds.load()
+        ds = load_netcdf_input(path, "runs", "a per-run netCDF of the campaign")
         if reduce is not None:
             ds = reduce(ds)
         if variables is not None:

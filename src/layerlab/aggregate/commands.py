@@ -1,4 +1,4 @@
-"""CLI: ``python -m layerlab aggregate --config CFG --dataset NAME --out results/datasets/NAME.nc``."""
+"""CLI: ``python -m layerlab aggregate --settings JSON --dataset NAME --out results/datasets/NAME.nc``."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ import argparse
 import logging
 
 from layerlab.cli import Command
+from layerlab.settings import add_settings_arguments, job_config
 
 
 def _add(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config YAML")
+    add_settings_arguments(p)
     p.add_argument("--dataset", required=True, help="dataset name (wetting, transport, rate_capability, ...)")
     p.add_argument("--out", required=True, help="output netCDF path")
 
 
 def _run(args: argparse.Namespace) -> int:
     from layerlab.aggregate.datasets import build_dataset, dataset_cases
-    from layerlab.config import load_config
     from layerlab.io import write_netcdf
 
-    config = load_config(args.config)
+    config = job_config(args, "aggregate")
     cases = dataset_cases(config, args.dataset)
     ds = build_dataset(config, args.dataset)
     write_netcdf(ds, args.out, config, dataset=args.dataset)

@@ -10,28 +10,16 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from layerlab.aggregate.select import select, select_scalar
-from layerlab.config import REPO_ROOT
-
-TARGETS_FILE = REPO_ROOT / "config" / "reference" / "paper_targets.yaml"
+from layerlab.reference import TARGETS_FILE, load_targets, rate_blocks  # noqa: F401 (re-exported)
 
 TIE_REL = 0.005
 """Relative difference below which two model values count as equal (the DFN's mesh/step accuracy)."""
-
-# rate-capability blocks of paper_targets.yaml -> (loading mg/cm2, porosity)
-RATE_BLOCKS: dict[str, tuple[str, float, float]] = {
-    "fig2f_22mg_uncalendered": ("2f", 22.0, 0.55),
-    "fig2g_29p6mg_uncalendered": ("2g", 29.6, 0.55),
-    "fig4c_22mg_25pct_porosity": ("4c", 22.0, 0.25),
-}
-
 
 @dataclass
 class Row:
@@ -45,10 +33,6 @@ class Row:
     model: str
     holds: str         # "yes", "no", "n/a" (a value: see difference), "not run"
     note: str = ""
-
-
-def load_targets(path: Path = TARGETS_FILE) -> dict:
-    return yaml.safe_load(Path(path).read_text())
 
 
 def _fmt(x: float, unit: str = "") -> str:
@@ -91,8 +75,9 @@ def best_row(figure: str, quantity: str, case: str, values: Mapping[str, float],
 def rate_value_rows(targets: Mapping, rate: xr.Dataset | None) -> list[Row]:
     """Reported discharge capacities next to the model's."""
     rows = []
-    for block, (fig, loading, porosity) in RATE_BLOCKS.items():
-        for arch, values in targets["rate_capability"][block].items():
+    for block in rate_blocks(targets).values():
+        fig, loading, porosity = block.figure, block.loading_mg_cm2, block.porosity
+        for arch, values in targets["rate_capability"][block.name].items():
             for key, paper_value in values.items():
                 if not key.endswith("C"):
                     continue
@@ -115,17 +100,26 @@ def _capacities(rate: xr.Dataset | None, archs: Sequence[str], loading: float, p
                            porosity=porosity, ls_ratio=ls_ratio, c_rate=c_rate) for a in archs}
 
 
-def rate_ordering_rows(rate: xr.Dataset | None) -> list[Row]:
+def stated_block_rows(targets: Mapping, rate: xr.Dataset | None) -> list[Row]:
+    """What the paper states at 1C in each rate block (an order, or the best architecture)."""
+    rows = []
+    for b in rate_blocks(targets).values():
+        where = f"{b.loading_mg_cm2:g} mg/cm2, {100 * b.porosity:g} %"
+        caps = _capacities(rate, list(b.architectures), b.loading_mg_cm2, b.porosity, 1.0)
+        if b.stated_order_1C:
+            rows.append(ordering_row(b.figure, "discharge capacity at 1C", where, caps, list(b.stated_order_1C),
+                                     unit="mAh/g"))
+        if b.stated_best_1C:
+            rows.append(best_row(b.figure, f"{b.stated_best_1C} best at 1C", where, caps, b.stated_best_1C,
+                                 unit="mAh/g"))
+    return rows
+
+
+def rate_ordering_rows(rate: xr.Dataset | None, targets: Mapping | None = None) -> list[Row]:
     """The paper's stated rate-capability orderings."""
-    dried = ["L-Dry-S", "Mix-Dry-Mix", "S-Dry-L"]
-    rows = [
-        ordering_row("2f", "discharge capacity at 1C", "22 mg/cm2, 55 %",
-                     _capacities(rate, dried, 22.0, 0.55, 1.0), dried, unit="mAh/g"),
-        best_row("2g", "L-Dry-S best at 1C", "29.6 mg/cm2, 55 %",
-                 _capacities(rate, dried, 29.6, 0.55, 1.0), "L-Dry-S", unit="mAh/g"),
-        ordering_row("4c", "discharge capacity at 1C", "22 mg/cm2, 25 %",
-                     _capacities(rate, dried, 22.0, 0.25, 1.0), dried, unit="mAh/g"),
-    ]
+    targets = targets or load_targets()
+    dried = list(next(iter(rate_blocks(targets).values())).architectures)
+    rows = stated_block_rows(targets, rate)
     for loading in (22.0, 29.6):
         for porosity in (0.55, 0.45, 0.35, 0.25):
             caps = _capacities(rate, dried, loading, porosity, 1.0)
@@ -238,7 +232,7 @@ def build_rows(datasets: Mapping[str, xr.Dataset | None], targets: Mapping | Non
     builders: list[Callable[[], list[Row]]] = [
         lambda: wetting_rows(targets, datasets.get("wetting")),
         lambda: rate_value_rows(targets, rate),
-        lambda: rate_ordering_rows(rate),
+        lambda: rate_ordering_rows(rate, targets),
         lambda: mechanism_rows(datasets.get("profiles"), datasets.get("impedance")),
         lambda: full_cell_rows(rate, datasets.get("cycling")),
     ]

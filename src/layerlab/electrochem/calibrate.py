@@ -34,22 +34,13 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import yaml
 
+from layerlab import reference
 from layerlab.cases import Case
 from layerlab.electrochem.mechanisms import PARAMETER_OWNERS, check_names
 from layerlab.errors import require
 from layerlab.units import MAH_G_TO_C_KG
 
 log = logging.getLogger("layerlab.electrochem")
-
-RATE_BLOCKS: dict[str, tuple[str, float, float]] = {
-    "fig2f_22mg_uncalendered": ("2f", 22.0, 0.55),
-    "fig2g_29p6mg_uncalendered": ("2g", 29.6, 0.55),
-    "fig4c_22mg_25pct_porosity": ("4c", 22.0, 0.25),
-}
-"""rate_capability blocks of paper_targets.yaml -> (figure, loading mg/cm2, porosity)."""
-
-ARCHS: tuple[str, ...] = ("L-Dry-S", "Mix-Dry-Mix", "S-Dry-L")
-"""The dried architectures, in the order the paper states at 1C (Fig. 2f, 4c; L-Dry-S best in 2g)."""
 
 _RATE_KEY = re.compile(r"^(\d+(?:\.\d+)?)C$")
 
@@ -65,6 +56,7 @@ class Target:
     ls_ratio: float
     c_rate: float
     paper_mAh_g: float
+    figure: str = ""
 
     @property
     def case(self) -> str:
@@ -72,7 +64,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return (f"{RATE_BLOCKS[self.block][0]} {self.architecture} {self.loading_mg_cm2:g} mg/cm2 "
+        return (f"{self.figure or self.block} {self.architecture} {self.loading_mg_cm2:g} mg/cm2 "
                 f"por {self.porosity:g} {self.c_rate:g}C")
 
 
@@ -81,13 +73,13 @@ def load_targets(path: str | Path, blocks: Sequence[str], ls_ratio: float = 0.5)
 
     Anything else (notes, ``null``, strings such as ``"[held out]"``, keys marked held out) is skipped.
     """
-    p = Path(path)
-    require(p.is_file(), "calibration.targets_file", f"no such file {str(p)!r}", "paper_targets.yaml")
-    rate = (yaml.safe_load(p.read_text()) or {}).get("rate_capability") or {}
+    targets = reference.load_targets(path)
+    known = reference.rate_blocks(targets)
+    rate = targets.get("rate_capability") or {}
     out = []
     for b in blocks:
-        require(b in RATE_BLOCKS, "calibration.blocks", f"unknown block {b!r}", ", ".join(RATE_BLOCKS))
-        _, loading, porosity = RATE_BLOCKS[b]
+        require(b in known, "calibration.blocks", f"unknown block {b!r}", ", ".join(known))
+        loading, porosity = known[b].loading_mg_cm2, known[b].porosity
         for arch, values in (rate.get(b) or {}).items():
             if not isinstance(values, Mapping) or "held" in str(arch).lower():
                 continue
@@ -95,8 +87,8 @@ def load_targets(path: str | Path, blocks: Sequence[str], ls_ratio: float = 0.5)
                 m = _RATE_KEY.match(str(key))
                 if m is None or isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                     continue
-                out.append(Target(b, str(arch), loading, porosity, ls_ratio, float(m[1]), float(v)))
-    require(len(out) > 0, "calibration.blocks", "no visible capacity in these blocks", ", ".join(RATE_BLOCKS))
+                out.append(Target(b, str(arch), loading, porosity, ls_ratio, float(m[1]), float(v), known[b].figure))
+    require(len(out) > 0, "calibration.blocks", "no visible capacity in these blocks", ", ".join(known))
     return out
 
 
@@ -134,6 +126,7 @@ class Options:
     ordering_c_rates: tuple[float, ...]
     explain_rmse_mAh_g: float
     discretisation: dict[str, float]
+    rate_blocks: Mapping[str, Any] = field(default_factory=dict)   # paper_targets.yaml rate_blocks
 
 
 def options_from_config(config: Mapping[str, Any]) -> Options:
@@ -168,8 +161,12 @@ def options_from_config(config: Mapping[str, Any]) -> Options:
             fit.append(bounds[key])
         sets.append(MechanismSet(str(s["name"]), mechs, tuple(fit)))
     require(len(sets) > 0, "calibration.sets", "empty", "at least one mechanism set")
-    return Options(targets_file=input_path(c.get("targets_file", "config/reference/paper_targets.yaml")),
-                   blocks=tuple(c.get("blocks") or RATE_BLOCKS), ls_ratio=float(c.get("ls_ratio", 0.5)),
+    targets_file = input_path(c.get("targets_file", "config/reference/paper_targets.yaml"))
+    blocks = reference.rate_blocks(reference.load_targets(targets_file))
+    for i, b in enumerate(c.get("blocks") or []):
+        require(b in blocks, f"calibration.blocks[{i}]", f"unknown block {b!r}", ", ".join(blocks))
+    return Options(targets_file=targets_file, rate_blocks=blocks,
+                   blocks=tuple(c.get("blocks") or blocks), ls_ratio=float(c.get("ls_ratio", 0.5)),
                    sets=tuple(sets), max_evaluations=int(c.get("max_evaluations", 12)),
                    diff_step=float(c.get("diff_step", 0.02)),
                    ordering_c_rates=tuple(float(r) for r in c.get("ordering_c_rates", (1.0, 2.0))),
@@ -383,27 +380,31 @@ def fit_set(config: Mapping[str, Any], opts: Options, targets: Sequence[Target],
                      rmse_mAh_g=float(math.sqrt(np.mean(r ** 2))), status=status)
 
 
-def ordering_rows(caps: Mapping[tuple[str, float], float], blocks: Sequence[str], ls_ratio: float,
+def ordering_rows(caps: Mapping[tuple[str, float], float], blocks: Sequence[reference.RateBlock | str], ls_ratio: float,
                   c_rates: Sequence[float]) -> list[dict[str, str]]:
-    """Order of the three dried architectures per block and C-rate; checked where the paper states it.
-
-    Stated at 1C: Fig. 2f and 4c L-Dry-S > Mix-Dry-Mix > S-Dry-L; Fig. 2g L-Dry-S best.  A gap below
+    """Order of the block's architectures per block and C-rate; checked where the paper states it
+    (``rate_blocks.<block>.stated_1C`` of paper_targets.yaml: an order, or the best).  A gap below
     0.5 % (the DFN's resolution) is a tie, not an order.
     """
     from layerlab.aggregate.comparison import best_row, ordering_row
     rows = []
-    for b in blocks:
-        fig, loading, porosity = RATE_BLOCKS[b]
+    known: dict[str, reference.RateBlock] = {}
+    for blk in blocks:
+        if isinstance(blk, str):            # a block name: its design from the default targets file
+            known = known or reference.rate_blocks(reference.load_targets())
+            blk = known[blk]
+        fig, loading, porosity, archs = blk.figure, blk.loading_mg_cm2, blk.porosity, blk.architectures
+        stated = blk.stated_order_1C or blk.stated_best_1C
         for c in c_rates:
-            vals = {a: caps.get((Case(a, loading, porosity, ls_ratio).name, c), float("nan")) for a in ARCHS}
-            model = " > ".join(f"{a} {vals[a]:.1f}" for a in sorted(ARCHS, key=lambda a: -vals[a]))
+            vals = {a: caps.get((Case(a, loading, porosity, ls_ratio).name, c), float("nan")) for a in archs}
+            model = " > ".join(f"{a} {vals[a]:.1f}" for a in sorted(archs, key=lambda a: -vals[a]))
             where = f"{fig} {loading:g} mg/cm2 por {porosity:g} {c:g}C"
-            if c != 1.0:
+            if c != 1.0 or not stated:
                 rows.append({"target": f"order {where}", "paper": "not stated", "model": model, "holds": "n/a",
                              "stated": "no"})
                 continue
-            row = (best_row(fig, "", where, vals, "L-Dry-S") if fig == "2g"
-                   else ordering_row(fig, "", where, vals, list(ARCHS)))
+            row = (ordering_row(fig, "", where, vals, list(blk.stated_order_1C)) if blk.stated_order_1C
+                   else best_row(fig, "", where, vals, str(blk.stated_best_1C)))
             rows.append({"target": f"order {where}", "paper": row.paper, "model": model,
                          "holds": row.holds + (f" ({row.note})" if row.note else ""), "stated": "yes"})
     return rows
@@ -426,15 +427,15 @@ def calibrate(config: Mapping[str, Any], opts: Options | None = None,
     opts = opts or options_from_config(config)
     targets = load_targets(opts.targets_file, opts.blocks, opts.ls_ratio)
     order_runs: dict[str, list[float]] = {}
-    for b in opts.blocks:
-        _, loading, porosity = RATE_BLOCKS[b]
-        for a in ARCHS:
-            order_runs[Case(a, loading, porosity, opts.ls_ratio).name] = list(opts.ordering_c_rates)
+    blocks = [opts.rate_blocks[b] for b in opts.blocks]
+    for blk in blocks:
+        for a in blk.architectures:
+            order_runs[Case(a, blk.loading_mg_cm2, blk.porosity, opts.ls_ratio).name] = list(opts.ordering_c_rates)
     results = []
     for mset in opts.sets:
         res = fit_set(config, opts, targets, mset, evaluate)
         caps = evaluate(variant_config(config, mset, res.values, opts.discretisation), order_runs)
-        res.orderings = ordering_rows(caps, opts.blocks, opts.ls_ratio, opts.ordering_c_rates)
+        res.orderings = ordering_rows(caps, blocks, opts.ls_ratio, opts.ordering_c_rates)
         log.info("calibrate %s: RMSE %.2f mAh/g, stated orderings hold: %s", mset.name, res.rmse_mAh_g, res.holds_all)
         results.append(res)
     explaining = [r for r in results if r.explains(opts.explain_rmse_mAh_g)]
@@ -528,5 +529,6 @@ def required_inputs(config: Mapping[str, Any]) -> list[str]:
     paths relative to the working directory, for the Snakemake rule's input."""
     from layerlab.electrochem.mechanisms import stage_inputs
     opts = options_from_config(config)
-    cases = {Case(a, RATE_BLOCKS[b][1], RATE_BLOCKS[b][2], opts.ls_ratio) for b in opts.blocks for a in ARCHS}
+    cases = {Case(a, blk.loading_mg_cm2, blk.porosity, opts.ls_ratio)
+             for blk in (opts.rate_blocks[b] for b in opts.blocks) for a in blk.architectures}
     return sorted({p for s in opts.sets for c in cases for p in stage_inputs(config, c, s.mechanisms)})

@@ -109,8 +109,8 @@ def load_tortuosity(source: Mapping[str, float] | str | Path) -> dict[str, float
     else:
         path = Path(source)
         require(path.is_file(), "electrochem.tortuosity", f"no such file {str(path)!r}", "a netCDF file")
-        import xarray as xr
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
+        from layerlab.io import load_netcdf_input
+        with load_netcdf_input(path, "electrochem.tortuosity", "a netCDF file with 'tortuosity'") as ds:
             if "tortuosity" not in ds:
                 raise InputError("electrochem.tortuosity", f"{path} has no variable 'tortuosity'",
                                  "a netCDF file with 'tortuosity' (per 'layer')")

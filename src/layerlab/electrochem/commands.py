@@ -1,4 +1,4 @@
-"""CLI: ``python -m layerlab dfn --config CFG --case CASE --out results/runs/dfn/CASE.nc``.
+"""CLI: ``python -m layerlab dfn --settings JSON --case CASE --out results/runs/dfn/CASE.nc``.
 
 Everything (case, design, parameter file, tortuosity, mechanisms, protocol, discretisation) is
 validated before any work; on bad input nothing is written.  The active mechanisms
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from layerlab.cli import Command
 from layerlab.io import input_path
+from layerlab.settings import add_settings_arguments, job_config
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -98,8 +99,8 @@ def write_case_dataset(ds: "xr.Dataset", out: str, cfg: Mapping[str, Any], case:
 
 
 def add_case_arguments(p: argparse.ArgumentParser) -> None:
-    """--config, --case, --out and --tortuosity: the arguments of every per-case electrochem command."""
-    p.add_argument("--config", required=True, help="campaign config YAML")
+    """--settings (or --config), --case, --out and --tortuosity: the arguments of every per-case electrochem command."""
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name, e.g. L-Dry-S_load29.6_por0.55_ls0.5")
     p.add_argument("--out", required=True, help="output netCDF path")
     p.add_argument("--tortuosity", default=None,
@@ -107,8 +108,7 @@ def add_case_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run_dfn(args: argparse.Namespace) -> int:
-    from layerlab.config import load_config
-    cfg = load_config(args.config)
+    cfg = job_config(args, "dfn")
     prep = prepare_case(cfg, args.case, args.tortuosity)
     cell, disc, test = prep.cell, prep.disc, prep.test
     from layerlab.electrochem.dfn import DFNModel

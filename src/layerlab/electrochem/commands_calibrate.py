@@ -1,4 +1,4 @@
-"""CLI: ``python -m layerlab calibrate --config CFG --out-params P.yaml --out-report R.csv``.
+"""CLI: ``python -m layerlab calibrate --settings JSON --out-params P.yaml --out-report R.csv``.
 
 Options, targets and every mechanism set's DFN input (wetting runs, transport runs...) are checked
 before any DFN run; on bad input nothing is written.  Outputs (atomic): the calibrated parameter
@@ -23,7 +23,8 @@ COLUMNS = ("set", "mechanisms", "fitted", "n_fitted", "selected", "kind", "targe
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config YAML (section 'calibration')")
+    from layerlab.settings import add_settings_arguments
+    add_settings_arguments(p)
     p.add_argument("--out-params", required=True, help="calibrated DFN parameter file (YAML)")
     p.add_argument("--out-report", required=True, help="residual table (CSV)")
     p.add_argument("--out-summary", default=None, help="JSON summary (default: the report path with .json)")
@@ -42,7 +43,6 @@ def check_inputs(cfg, opts) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from layerlab.config import load_config
     from layerlab.electrochem.calibrate import (calibrate, calibrated_parameters_yaml, options_from_config,
                                                 report_rows, summary)
     from layerlab.errors import require
@@ -50,7 +50,8 @@ def _run(args: argparse.Namespace) -> int:
     from layerlab.io import write_json_atomic, write_text_atomic
     require(MPI.COMM_WORLD.size == 1, "calibrate", f"started on {MPI.COMM_WORLD.size} MPI ranks",
             "one process (the DFN runs are serial, one after the other)")
-    cfg = load_config(args.config)
+    from layerlab.settings import job_config
+    cfg = job_config(args, "calibrate")
     opts = options_from_config(cfg)
     check_inputs(cfg, opts)
     cal = calibrate(cfg, opts)

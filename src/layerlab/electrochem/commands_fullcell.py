@@ -1,4 +1,4 @@
-"""CLI: ``python -m layerlab fullcell --config CFG --case CASE --out results/runs/fullcell/CASE.nc``.
+"""CLI: ``python -m layerlab fullcell --settings JSON --case CASE --out results/runs/fullcell/CASE.nc``.
 
 Full cell graphite | separator | the case's layered cathode (Fig. 5h/5i): the rate test of
 ``electrochem.protocol`` in the full-cell voltage window, then ``fullcell.cycles`` CC-CV / CC cycles
@@ -140,14 +140,15 @@ def run_fullcell(run: FullCellRun, comm=None, record_profiles: bool = True):
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config YAML")
+    from layerlab.settings import add_settings_arguments
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name, e.g. L-Dry-S_load24.6_por0.55_ls0.5")
     p.add_argument("--out", required=True, help="output netCDF path")
 
 
 def _run(args: argparse.Namespace) -> int:
-    from layerlab.config import load_config
-    cfg = load_config(args.config)
+    from layerlab.settings import job_config
+    cfg = job_config(args, "fullcell")
     run = prepare_fullcell(cfg, args.case)
     from layerlab.electrochem.commands import write_case_dataset
     ds = run_fullcell(run)

@@ -1,4 +1,4 @@
-"""CLI: ``python -m layerlab impedance --config CFG --case CASE --out results/runs/impedance/CASE.nc``.
+"""CLI: ``python -m layerlab impedance --settings JSON --case CASE --out results/runs/impedance/CASE.nc``.
 
 The small-signal impedance spectrum of one case's DFN half cell (same case -> design -> cell path
 as the ``dfn`` command) at rest at ``impedance.state_of_charge``, with the Warburg-slope apparent
@@ -64,9 +64,9 @@ def impedance_dataset(f_hz, Z, fit, diffusivity_m2_s: float, attrs: Mapping[str,
 
 
 def _run(args: argparse.Namespace) -> int:
-    from layerlab.config import load_config
     from layerlab.electrochem.commands import prepare
-    cfg = load_config(args.config)
+    from layerlab.settings import job_config
+    cfg = job_config(args, "impedance")
     settings = impedance_settings(cfg)
     cell, disc, test = prepare(cfg, args.case, args.tortuosity)
     if settings.radial_volumes is not None:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import yaml
 
 from layerlab.errors import require
+from layerlab.io import finite_number, read_yaml_mapping
 
 PARAMETER_DIR = Path(__file__).resolve().parents[3] / "config" / "parameters"
 DEFAULT_SET = PARAMETER_DIR / "dfn_nmc83.yaml"
@@ -157,7 +157,9 @@ class ParameterSet:
         for section, values in (overrides or {}).items():
             require(section in _SECTIONS, f"electrochem.parameter_overrides.{section}", "unknown section",
                     ", ".join(_SECTIONS))
-            out = out.replace(section, **{k: float(v) for k, v in values.items()})
+            f = f"electrochem.parameter_overrides.{section}"
+            require(isinstance(values, Mapping), f, f"got {values!r}", "{key: value}")
+            out = out.replace(section, **{k: finite_number(v, f"{f}.{k}") for k, v in values.items()})
         return out
 
     def with_anode(self, negative: NegativeParams, sei: SEIParams | None) -> "ParameterSet":
@@ -186,7 +188,9 @@ def _leaf(node: Any, field: str) -> Any:
                 "form, coefficients, source")
         form = str(node["form"])
         require(form in _FORMS, f"{field}.form", f"unknown form {form!r}", ", ".join(_FORMS))
-        coeffs = tuple(float(c) for c in node.get("coefficients", ()))
+        raw = node.get("coefficients", ())
+        require(isinstance(raw, (list, tuple)), f"{field}.coefficients", f"got {raw!r}", "a list of numbers")
+        coeffs = tuple(finite_number(c, f"{field}.coefficients[{i}]") for i, c in enumerate(raw))
         require(len(coeffs) == _FORMS[form], f"{field}.coefficients",
                 f"{len(coeffs)} coefficients", f"{_FORMS[form]} for form {form}")
         require("source" in node, f"{field}.source", "every parameter needs a source", "a citation")
@@ -197,7 +201,7 @@ def _leaf(node: Any, field: str) -> Any:
     require(not unknown, f"{field}.{sorted(unknown)[0] if unknown else ''}", "unknown parameter key",
             "value, source, units")
     require("source" in node, f"{field}.source", "every parameter needs a source", "a citation")
-    return float(node["value"])
+    return finite_number(node["value"], f"{field}.value")
 
 
 def _section(node: Mapping[str, Any], name: str, origin: str) -> Any:
@@ -215,6 +219,7 @@ def _section(node: Mapping[str, Any], name: str, origin: str) -> Any:
 
 def parameters_from_dict(data: Mapping[str, Any], origin: str = "parameters") -> ParameterSet:
     """Build and check a :class:`ParameterSet` from the parsed YAML mapping."""
+    require(isinstance(data, Mapping), origin, f"a {type(data).__name__}, not a mapping", "a YAML mapping")
     top = {"name", "temperature_K", *_SECTIONS}
     for key in data:
         require(key in top, f"{origin}.{key}", "unknown parameter key", ", ".join(sorted(top)))
@@ -305,16 +310,15 @@ def _check_sei(sei: SEIParams, f: str) -> None:
 def load_parameters(path: str | Path | None = None) -> ParameterSet:
     """Read a DFN parameter YAML file (default: ``config/parameters/dfn_nmc83.yaml``)."""
     p = Path(path) if path else DEFAULT_SET
-    require(p.is_file(), "electrochem.parameters", f"no such file {str(p)!r}", "a dfn_*.yaml file")
-    return parameters_from_dict(yaml.safe_load(p.read_text()), origin="parameters")
+    data = read_yaml_mapping(p, "electrochem.parameters", "a dfn_*.yaml parameter file (a mapping)")
+    return parameters_from_dict(data, origin="parameters")
 
 
 def load_anode(path: str | Path | None = None,
                field: str = "fullcell.anode_parameters") -> tuple[NegativeParams, SEIParams | None]:
     """Read an anode file (sections ``negative`` and optionally ``sei``; default graphite_chen2020.yaml)."""
     p = Path(path) if path else DEFAULT_ANODE
-    require(p.is_file(), field, f"no such file {str(p)!r}", "a graphite_*.yaml file")
-    data = yaml.safe_load(p.read_text())
+    data = read_yaml_mapping(p, field, "a graphite_*.yaml parameter file (a mapping)")
     require(isinstance(data, Mapping) and "negative" in data, f"{field}.negative", "missing",
             "a 'negative' section")
     allowed = {"name", "negative", "sei"}

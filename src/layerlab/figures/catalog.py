@@ -9,11 +9,11 @@ import numpy as np
 import xarray as xr
 
 from layerlab.aggregate.select import select
+from layerlab.reference import block_of_figure
 from layerlab.figures.plots import ARCH_COLORS, FigureSpec, _note, bar_figure, capacity_figure, line_figure
 
 Datasets = Mapping[str, "xr.Dataset | None"]
-DRIED = ("L-Dry-S", "Mix-Dry-Mix", "S-Dry-L")
-RATE_BLOCK = {"2f": "fig2f_22mg_uncalendered", "2g": "fig2g_29p6mg_uncalendered", "4c": "fig4c_22mg_25pct_porosity"}
+DRIED = ("L-Dry-S", "Mix-Dry-Mix", "S-Dry-L")   # drawn together in the calendering figures (4c, 4d)
 
 
 def _paper_rate_points(targets: Mapping, block: str) -> dict[str, dict[float, float]]:
@@ -25,6 +25,14 @@ def _paper_rate_points(targets: Mapping, block: str) -> dict[str, dict[float, fl
     return out
 
 
+def _block_rate(ds: Datasets, figure: str, targets: Mapping) -> plt.Figure:
+    """A rate figure of one paper block: its design and architectures, the paper's markers
+    (``rate_blocks`` of paper_targets.yaml)."""
+    b = block_of_figure(targets, figure)
+    title = f"Fig. {figure}: {b.loading_mg_cm2:g} mg/cm$^2$, {100 * b.porosity:g} %"
+    return _rate(ds, title, b.architectures, b.loading_mg_cm2, b.porosity, targets, b.name)
+
+
 def _rate(ds: Datasets, title: str, archs, loading: float, porosity: float, targets: Mapping,
           block: str | None = None) -> plt.Figure:
     series = [(a, dict(architecture=a, loading=loading, porosity=porosity, ls_ratio=0.5)) for a in archs]
@@ -34,9 +42,10 @@ def _rate(ds: Datasets, title: str, archs, loading: float, porosity: float, targ
 
 def _porosity_sweep(ds: Datasets, loading: float, title: str, targets: Mapping) -> plt.Figure:
     series = [(a, dict(architecture=a, loading=loading, ls_ratio=0.5, c_rate=1.0)) for a in DRIED]
+    b = block_of_figure(targets, "4c")     # the paper's 1C markers at 25 % porosity (22 mg/cm2 only)
     points = None
-    if loading == 22.0:
-        points = {a: {0.25: v[1.0]} for a, v in _paper_rate_points(targets, RATE_BLOCK["4c"]).items()}
+    if loading == b.loading_mg_cm2:
+        points = {a: {b.porosity: v[1.0]} for a, v in _paper_rate_points(targets, b.name).items()}
     return capacity_figure(ds.get("rate_capability"), title, series, points, x_dim="porosity")
 
 
@@ -166,9 +175,9 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("fig1d", "Wetting: time to 1 % of the maximum outlet electrolyte fraction per architecture.", fig1d),
     FigureSpec("fig1e", "Wetting: air left in the electrode at steady state; paper marker for L-S.", fig1e),
     FigureSpec("fig2f", "Rate capability, 22 mg/cm2, uncalendered.",
-               lambda d, t: _rate(d, "Fig. 2f: 22 mg/cm$^2$, 55 %", DRIED, 22.0, 0.55, t, RATE_BLOCK["2f"])),
+               lambda d, t: _block_rate(d, "2f", t)),
     FigureSpec("fig2g", "Rate capability, 29.6 mg/cm2, uncalendered.",
-               lambda d, t: _rate(d, "Fig. 2g: 29.6 mg/cm$^2$, 55 %", DRIED, 29.6, 0.55, t, RATE_BLOCK["2g"])),
+               lambda d, t: _block_rate(d, "2g", t)),
     FigureSpec("fig3c", "L-Dry-S vs L-S (intermixed band), 22 mg/cm2.",
                lambda d, t: _rate(d, "Fig. 3c: 22 mg/cm$^2$", ("L-Dry-S", "L-S"), 22.0, 0.55, t)),
     FigureSpec("fig3d", "L-Dry-S vs L-S (intermixed band), 29.6 mg/cm2.",

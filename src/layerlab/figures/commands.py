@@ -7,31 +7,51 @@ import logging
 from pathlib import Path
 
 from layerlab.cli import Command
+from layerlab.settings import add_settings_arguments
 
 log = logging.getLogger("layerlab.figures")
 
 
-def _open_datasets(folder: str | Path) -> dict:
+def _open_datasets(paths: list[str]) -> dict:
+    """The campaign datasets named on the command line (the rule's inputs), by file stem."""
     import xarray as xr
+
+    from layerlab.errors import InputError, require
     out = {}
-    for path in sorted(Path(folder).glob("*.nc")):
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            out[path.stem] = ds.load()
+    for path in map(Path, paths):
+        require(path.is_file() and path.suffix == ".nc", "datasets", f"{str(path)!r} is not a netCDF file",
+                "results/datasets/<name>.nc files")
+        try:
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                out[path.stem] = ds.load()
+        except (OSError, ValueError) as err:
+            raise InputError("datasets", f"{path} does not open as netCDF ({type(err).__name__})",
+                             "a campaign dataset written by layerlab aggregate") from err
     return out
 
 
+def _targets(args: argparse.Namespace, stage: str) -> dict:
+    """The paper's values (``calibration.targets_file`` of the job's settings)."""
+    from layerlab.aggregate.comparison import load_targets
+    from layerlab.io import input_path
+    from layerlab.settings import job_config
+    cfg = job_config(args, stage)
+    return load_targets(input_path(cfg.get("calibration", {}).get("targets_file",
+                                                                  "config/reference/paper_targets.yaml")))
+
+
 def _add_figures(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--datasets", required=True, help="folder of the campaign datasets (*.nc)")
+    add_settings_arguments(p)
+    p.add_argument("--datasets", nargs="+", required=True, help="the campaign datasets (*.nc)")
     p.add_argument("--out-dir", required=True, help="folder for the PNG figures")
     p.add_argument("--only", nargs="*", help="figure names to draw (default: all)")
 
 
 def _run_figures(args: argparse.Namespace) -> int:
-    from layerlab.aggregate.comparison import load_targets
     from layerlab.figures.catalog import FIGURES, has_data
     from layerlab.figures.plots import save_figure
 
-    datasets, targets = _open_datasets(args.datasets), load_targets()
+    targets, datasets = _targets(args, "figures"), _open_datasets(args.datasets)
     for spec in FIGURES:
         if args.only and spec.name not in args.only:
             continue
@@ -43,7 +63,8 @@ def _run_figures(args: argparse.Namespace) -> int:
 
 
 def _add_compare(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--datasets", required=True, help="folder of the campaign datasets (*.nc)")
+    add_settings_arguments(p)
+    p.add_argument("--datasets", nargs="+", required=True, help="the campaign datasets (*.nc)")
     p.add_argument("--out", required=True, help="comparison CSV path")
 
 
@@ -51,7 +72,8 @@ def _run_compare(args: argparse.Namespace) -> int:
     from layerlab.aggregate.comparison import build_rows, rows_to_csv
     from layerlab.io import write_text_atomic
 
-    rows = build_rows(_open_datasets(args.datasets))
+    targets = _targets(args, "compare")
+    rows = build_rows(_open_datasets(args.datasets), targets)
     write_text_atomic(args.out, rows_to_csv(rows))
     held = sum(r.holds == "yes" for r in rows)
     tested = sum(r.holds in ("yes", "no") for r in rows)

@@ -6,22 +6,22 @@ import argparse
 import logging
 
 from layerlab.cli import Command
+from layerlab.settings import add_settings_arguments, job_config
 
 log = logging.getLogger("layerlab.geometry")
 
 
 def _add_pack3d(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name with seed, e.g. Mix_load22_por0.45_ls0.5_seed0")
     p.add_argument("--out", required=True, help="output packing3d.json")
 
 
 def _run_pack3d(args: argparse.Namespace) -> int:
     from layerlab.cases import parse_case
-    from layerlab.config import load_config
     from layerlab.geometry.packing3d import Packing3DOptions, pack3d, write_packing3d
 
-    config = load_config(args.config)
+    config = job_config(args, "pack3d")
     case = parse_case(args.case)
     design = case.design(config)
     options = Packing3DOptions.from_config(config)
@@ -35,7 +35,7 @@ def _run_pack3d(args: argparse.Namespace) -> int:
 
 
 def _add_mesh3d(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    add_settings_arguments(p)
     p.add_argument("--packing", required=True, help="packing3d.json of the case")
     p.add_argument("--out", required=True, help="output mesh3d.msh (a mesh3d.json summary is written beside it)")
 
@@ -43,14 +43,13 @@ def _add_mesh3d(p: argparse.ArgumentParser) -> None:
 def _run_mesh3d(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from layerlab.config import load_config
-    from layerlab.errors import require
+    from layerlab.errors import InputError, SolverError, require
     from layerlab.fe import MPI
     from layerlab.geometry.mesh3d import Mesh3DOptions, build_mesh3d
     from layerlab.geometry.packing3d import load_packing3d
     from layerlab.io import atomic_path, write_json_atomic
 
-    config = load_config(args.config)
+    config = job_config(args, "mesh3d")
     options = Mesh3DOptions.from_config(config)
     packing = load_packing3d(args.packing)
     out = Path(args.out)
@@ -61,6 +60,10 @@ def _run_mesh3d(args: argparse.Namespace) -> int:
             try:
                 summary = build_mesh3d(packing, options, msh_tmp)
                 msh_tmp.replace(tmp)
+            except (InputError, SolverError):
+                raise
+            except Exception as err:  # noqa: BLE001 - gmsh raises bare Exceptions: one line, exit 3
+                raise SolverError(f"gmsh failed meshing {args.packing}: {err!r}") from err
             finally:
                 msh_tmp.unlink(missing_ok=True)
         summary["case"] = packing["case"]

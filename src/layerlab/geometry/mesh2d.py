@@ -17,7 +17,6 @@ the same mesh.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import os
@@ -211,10 +210,9 @@ def write_mesh2d(packing_json: str | os.PathLike, msh_path: str | os.PathLike, o
     """
     import gmsh
 
+    from layerlab.io import read_json_input
     src = Path(packing_json)
-    if not src.exists():
-        raise InputError("packing", f"file {str(src)!r} does not exist", "a packing2d.json from pack2d")
-    packing = json.loads(src.read_text())
+    packing = read_json_input(src, "packing", "a packing2d.json from pack2d")
     geom = PoreGeometry.from_packing(packing)
     min_throat = check_resolvable(geom, options)   # before any gmsh work
     msh = Path(msh_path)

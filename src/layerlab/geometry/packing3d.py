@@ -28,7 +28,6 @@ connected to the current collector, the others are isolated (no electronic path)
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -182,10 +181,9 @@ def solid_indicator(packing: Mapping[str, Any], points_m: np.ndarray) -> np.ndar
 
 def load_packing3d(path: str | Path) -> dict[str, Any]:
     """Read a ``packing3d.json``; InputError when it is missing or lacks keys."""
+    from layerlab.io import read_json_input
     p = Path(path)
-    if not p.exists():
-        raise InputError("packing", f"file {str(p)!r} does not exist", "a packing3d.json of the geometry stage")
-    data = json.loads(p.read_text())
+    data = read_json_input(p, "packing", "a packing3d.json of the geometry stage")
     missing = [k for k in REQUIRED_KEYS if k not in data]
     require(not missing, "packing", f"{p.name} lacks keys {missing}", ", ".join(REQUIRED_KEYS))
     return data

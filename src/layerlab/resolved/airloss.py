@@ -17,11 +17,10 @@ COLUMNS = ("case", "architecture", "c_rate", "capacity_wet_mAh_g", "capacity_air
 
 
 def _read(path: str | Path) -> dict:
-    import xarray as xr
+    from layerlab.io import load_netcdf_input
 
     require(Path(path).is_file(), "resolve2d", f"file {str(path)!r} does not exist", "resolve2d outputs")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        attrs = dict(ds.attrs)
+    attrs = dict(load_netcdf_input(path, "resolve2d", "resolve2d outputs").attrs)
     for key in ("case", "packing_sha256", "discharge_c_rate", "discharge_capacity_mAh_g", "air_map"):
         require(key in attrs, "resolve2d", f"{path} lacks attribute {key!r}", "outputs of resolve2d")
     return attrs

@@ -45,7 +45,8 @@ class AirMap:
         import xarray as xr
 
         require(Path(path).is_file(), FIELD, f"file {str(path)!r} does not exist", "a wetting result (.nc)")
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
+        from layerlab.io import load_netcdf_input
+        with load_netcdf_input(path, FIELD, "a wetting result (.nc)") as ds:
             if "air_map" not in ds:
                 raise InputError(FIELD, f"{path} has no variable 'air_map'",
                                  "a wetting result with air_map over (map_y, map_x)")

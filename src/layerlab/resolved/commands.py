@@ -8,30 +8,30 @@ from pathlib import Path
 
 from layerlab.cli import Command
 from layerlab.errors import require
+from layerlab.settings import add_settings_arguments, job_config
 
 log = logging.getLogger("layerlab.resolved")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name, e.g. L-Dry-S_load29.6_por0.55_ls0.5_seed0")
     p.add_argument("--mesh", required=True, help="two-phase gmsh mesh (results/geometry/<case>/mesh3d.msh)")
     p.add_argument("--out", required=True, help="output netCDF, results/runs/resolved/<case>.nc")
     p.add_argument("--vtx", help="folder for VTX fields (ParaView); none when omitted")
 
 
-def checked_inputs(args: argparse.Namespace):
+def checked_inputs(args: argparse.Namespace, stage: str = "resolve3d"):
     """Config, case, ``resolved`` section, parameters and materials, checked before any work.
 
     Shared by ``resolve3d`` and ``resolve2d``.
     """
     from layerlab.cases import parse_case
-    from layerlab.config import load_config
     from layerlab.design import load_materials
     from layerlab.electrochem.electrolyte import ocp_range_V
     from layerlab.electrochem.parameters import load_parameters
 
-    config = load_config(args.config)
+    config = job_config(args, stage)
     case = parse_case(args.case)
     cfg = config["resolved"]
     require(str(args.out).endswith(".nc"), "out", f"got {args.out!r}", "a path ending in .nc")

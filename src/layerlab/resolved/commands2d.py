@@ -9,12 +9,13 @@ from pathlib import Path
 
 from layerlab.cli import Command
 from layerlab.errors import InputError, require
+from layerlab.settings import add_settings_arguments
 
 log = logging.getLogger("layerlab.resolved")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name, e.g. L-S_load29.6_por0.55_ls0.5_seed0")
     p.add_argument("--packing", required=True, help="disk packing (results/geometry/<case>/packing2d.json)")
     p.add_argument("--out", required=True, help="output netCDF")
@@ -28,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     from layerlab.resolved.diskmesh import DiskLayout
 
     # --- every input check before any work -------------------------------------------------------
-    config, case, cfg, params, materials = checked_inputs(args)
+    config, case, cfg, params, materials = checked_inputs(args, "resolve2d")
     sec = cfg["section2d"]
     require(Path(args.packing).is_file(), "packing", f"file {args.packing!r} does not exist", "a packing2d.json")
     try:

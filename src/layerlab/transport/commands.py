@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import logging
 from pathlib import Path
 
 from layerlab.cli import Command
 from layerlab.errors import require
+from layerlab.settings import add_settings_arguments, job_config
 
 log = logging.getLogger("layerlab.transport")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name, e.g. Mix_load22_por0.45_ls0.5_seed0")
     p.add_argument("--packing", required=True, help="results/geometry/<case>/packing3d.json")
     p.add_argument("--mesh", help="results/geometry/<case>/mesh3d.msh (needed by --route mesh)")
@@ -25,19 +26,19 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from layerlab.cases import parse_case
-    from layerlab.config import load_config
+    from layerlab.io import read_json_input
     from layerlab.transport.packing import read_packing
 
     # --- every input check before any work -------------------------------------------------------
-    config = load_config(args.config)
+    config = job_config(args, "transport")
     case = parse_case(args.case)
     cfg = config["transport"]
     route = args.route or cfg["route"]
     voxel_um = args.voxel_um if args.voxel_um is not None else cfg["voxel_size_um"]
-    require(voxel_um > 0, "transport.voxel_size_um", f"got {voxel_um!r}", "> 0 um")
+    require(math.isfinite(voxel_um) and voxel_um > 0, "transport.voxel_size_um", f"got {voxel_um!r}", "> 0 um, finite")
     require(str(args.out).endswith(".nc"), "out", f"got {args.out!r}", "a path ending in .nc")
     packing = read_packing(args.packing)
-    raw_case = json.loads(Path(args.packing).read_text()).get("case")
+    raw_case = read_json_input(args.packing, "packing", "packing3d.json").get("case")
     require(raw_case in (None, case.name), "packing.case", f"packing is of {raw_case!r}, not {case.name!r}",
             "the packing of this case")
     if route == "mesh":

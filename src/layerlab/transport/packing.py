@@ -8,7 +8,6 @@ per-axis bools.  z = 0 is the current collector.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -100,10 +99,5 @@ def packing_from_dict(data: Mapping[str, Any], field: str = "packing") -> Packin
 
 def read_packing(path: str | Path) -> Packing:
     """Read ``packing3d.json`` and check it (see :func:`packing_from_dict`)."""
-    p = Path(path)
-    require(p.is_file(), "packing", f"file {str(p)!r} does not exist", "packing3d.json of the geometry stage")
-    try:
-        data = json.loads(p.read_text())
-    except json.JSONDecodeError as err:
-        raise InputError("packing", f"{p.name} is not valid JSON ({err})", "packing3d.json") from None
-    return packing_from_dict(data)
+    from layerlab.io import read_json_input
+    return packing_from_dict(read_json_input(path, "packing", "packing3d.json of the geometry stage"))

@@ -22,7 +22,7 @@ from layerlab.errors import InputError, SolverError
 
 STAGE_PACKAGES: tuple[str, ...] = (
     "layerlab.geometry", "layerlab.wetting", "layerlab.transport", "layerlab.electrochem",
-    "layerlab.resolved", "layerlab.aggregate", "layerlab.figures",
+    "layerlab.resolved", "layerlab.aggregate", "layerlab.figures", "layerlab.network",
 )
 
 EXIT_INPUT_ERROR = 2

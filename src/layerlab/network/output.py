@@ -57,7 +57,8 @@ def to_dataset(studies: Sequence[NetworkStudy], r_c_ohm_m2: Sequence[float], cas
         "r_c": ("r_c", np.asarray(r_c_ohm_m2, dtype=float), {
             "units": "ohm m2", "long_name": "interfacial resistance per unit real contact area"}),
         "layer": ("layer", layers, {"long_name": "layer name (bottom to top)"}),
-        "direction": ("direction", list(DIRECTIONS), {"long_name": "direction of the potential drop (z: through-plane)"}),
+        "direction": ("direction", list(DIRECTIONS),
+                      {"long_name": "direction of the potential drop (z: through-plane)"}),
         "part": ("part", list(PARTS), {"long_name": "bulk: NMC spreading and constriction; interface: r_c at "
                                                      "particle contacts; collector: collector contacts; top: "
                                                      "virtual top electrode (not in the conductivities)"}),

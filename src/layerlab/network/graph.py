@@ -41,6 +41,8 @@ PARTS: tuple[str, ...] = ("bulk", "interface", "collector", "top")
 """Parts of the resistance: NMC bulk (spreading and constriction in the particles), interface (r_c at
 particle contacts), the collector contacts (their particle side and r_c) and the virtual top electrode."""
 DIRECTIONS: tuple[str, ...] = ("x", "y", "z")
+CG_RTOL = 1e-12
+"""Relative residual of the CG solves (the currents are then exact to ~1e-10)."""
 ZERO_OHM_FLOOR = 1e-9
 """Zero edge resistances are raised to this fraction of the median (keeps the Laplacian regular)."""
 
@@ -153,8 +155,17 @@ def _laplacian(n_nodes: int, p: np.ndarray, q: np.ndarray, g: np.ndarray) -> sci
 
 
 def _solve_spd(A: scipy.sparse.spmatrix, rhs: np.ndarray, what: str) -> np.ndarray:
-    sol = scipy.sparse.linalg.spsolve(A.tocsc(), rhs)
-    sol = np.atleast_1d(sol)
+    """Solve the (SPD, reduced) graph Laplacian: Jacobi-preconditioned CG to a residual of 1e-12 of the
+    right-hand side (~10x faster than SuperLU on these graphs), SuperLU when CG does not converge."""
+    A = A.tocsr()
+    diag = A.diagonal()
+    if len(rhs) == 0:
+        return np.zeros(0)
+    M = scipy.sparse.linalg.LinearOperator(A.shape, matvec=lambda v: v / diag, dtype=float)
+    sol, info = scipy.sparse.linalg.cg(A, rhs, rtol=CG_RTOL, atol=0.0, M=M, maxiter=20 * A.shape[0] + 100)
+    if info != 0:
+        log.debug("network %s: CG did not converge (info %d), direct solve", what, info)
+        sol = np.atleast_1d(scipy.sparse.linalg.spsolve(A.tocsc(), rhs))
     if not np.all(np.isfinite(sol)):
         raise SolverError(f"network {what}: the graph Laplacian solve gave non-finite potentials")
     res = np.linalg.norm(A @ sol - rhs) / max(np.linalg.norm(rhs), 1e-300)

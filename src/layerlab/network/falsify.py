@@ -6,7 +6,8 @@ mechanism ``electronic: {model: stage}`` reads them, and the electrode's through
 resistance ``R_e = sum_k t_k / sigma_k`` in ohm cm2 (series law of the layers), beside the same electrode
 with the literature DFN value 0.18 S/m (Chen et al., J. Electrochem. Soc. 167 (2020) 080534; NMC811).
 
-    python -m layerlab.network.falsify --config config/config.yaml --r-c 1e-5 1e-4 --out results/tables/mechanism_check.csv
+    python -m layerlab.network.falsify --config config/config.yaml --r-c 1e-4 3e-4 \
+        --out results/tables/mechanism_check.csv
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def rows(config: dict, r_c_values: list[float], ls_ratio: float = 0.5) -> list[d
                         "architecture": arch, "loading_mg_cm2": load, "porosity": por, "r_c_ohm_m2": r_c,
                         "thickness_um": round(cath.thickness_m * 1e6, 2),
                         "layers_collector_first": " / ".join(
-                            f"{lay.name} {lay.thickness_m * 1e6:.1f} um {sigma[lay.name]:.3e} S/m" for lay in cath.layers),
+                            f"{lay.name} {lay.thickness_m * 1e6:.1f} um {sigma[lay.name]:.3e} S/m"
+                            for lay in cath.layers),
                         "electronic_resistance_ohm_cm2": round(r_e, 3),
                         "electronic_resistance_chen2020_ohm_cm2": round(cath.thickness_m / CHEN2020_SIGMA_S_M * 1e4, 4),
                         "high_frequency_arc": "not computed (impedance stage with per-layer sigma not run)",

@@ -22,7 +22,7 @@ from layerlab.errors import InputError, SolverError
 
 STAGE_PACKAGES: tuple[str, ...] = (
     "layerlab.geometry", "layerlab.wetting", "layerlab.transport", "layerlab.electrochem",
-    "layerlab.resolved", "layerlab.aggregate", "layerlab.figures",
+    "layerlab.resolved", "layerlab.aggregate", "layerlab.figures", "layerlab.network",
 )
 
 OUTPUT_ARGUMENTS: dict[str, bool] = {"out": False, "out_params": False, "out_report": False,

@@ -25,6 +25,7 @@ def _tiny_config(repo: Path, results: Path) -> dict:
     cfg["geometry"] = {"sweeps2d": [], "sweeps3d": [], "seeds": [0]}
     cfg["wetting"] = {"sweeps": []}
     cfg["transport"] = {"sweeps": []}
+    cfg["network"] = {"sweeps": []}
     cfg["impedance"] = {"sweeps": []}
     cfg["fullcell"] = {"sweeps": []}
     cfg["calibration"] = {"enabled": False}

@@ -106,6 +106,7 @@ CAMPAIGN_SLICE_CONFIG = {
     "impedance": {"sweeps": []},
     "fullcell": {"sweeps": []},
     "resolved": {"sweeps2d": []},
+    "network": {"sweeps": []},
     "calibration": {"enabled": False},
     "transport": {"sweeps": ["slurm_slice"], "voxel_size_um": 1.0, "directions": ["z"]},
     "electrochem": {"sweeps": ["slurm_slice"], "protocol": {"c_rates": [1.0]},

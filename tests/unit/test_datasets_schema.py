@@ -46,6 +46,13 @@ SCHEMA: dict[str, tuple[set[str], dict[str, set[str]]]] = {
         "pore_fraction": CASE_DIMS | {"seed", "layer"},       # measured; not the porosity coordinate
         "pore_fraction_electrode": CASE_DIMS | {"seed"},
     }),
+    "network": (CASE_DIMS | {"seed", "r_c", "layer", "direction", "part"}, {
+        "electronic_conductivity": CASE_DIMS | {"seed", "r_c", "layer", "direction"},
+        "electronic_conductivity_electrode": CASE_DIMS | {"seed", "r_c", "direction"},
+        "area_specific_resistance": CASE_DIMS | {"seed", "r_c", "layer", "part"},
+        "n_contacts": CASE_DIMS | {"seed", "layer"},
+        "mean_contact_lens_area": CASE_DIMS | {"seed", "layer"},
+    }),
     "rate_capability": (CASE_DIMS | {"cell", "c_rate"}, {
         "discharge_capacity": CASE_DIMS | {"cell", "c_rate"},
     }),
@@ -130,6 +137,21 @@ def _transport_run(case: str) -> xr.Dataset:
     return ds
 
 
+def _network_run(case: str) -> xr.Dataset:
+    from layerlab.network.graph import DIRECTIONS, PARTS
+    from layerlab.network.output import to_dataset
+    from layerlab.network.study import NetworkStudy
+
+    v = _value(case)
+    regions = ["mix", "electrode"]
+    studies = [NetworkStudy(regions, {"mix": 80e-6, "electrode": 80e-6},
+                            {r: {d: v / 1000 / (1 + k) for d in DIRECTIONS} for r in regions},
+                            {r: {p: 1e-4 * (1 + k) for p in PARTS} for r in regions},
+                            {r: 100 for r in regions}, {r: 1e-12 for r in regions}, {r: 2e-12 for r in regions},
+                            {r: 50 for r in regions}, {"n_collector_contacts": 5}) for k in range(2)]
+    return to_dataset(studies, [0.0, 1e-4], case=case)
+
+
 def _rate_result(c_rates, capacity: float, n_z: int, thickness_m: float, points: int = 4):
     """A ProtocolResult shaped as ``run_rate_test`` makes it (charge, CV, discharge per C-rate)."""
     from layerlab.electrochem.integrator import Segment
@@ -206,7 +228,7 @@ def _impedance_run(case: str) -> xr.Dataset:
     return impedance_dataset(f, Z, fit, 1e-18 * v, {"case": case, "state_of_charge": 0.5})
 
 
-WRITERS = {"wetting": _wetting_run, "transport": _transport_run, "dfn": _dfn_run,
+WRITERS = {"wetting": _wetting_run, "transport": _transport_run, "network": _network_run, "dfn": _dfn_run,
            "fullcell": _fullcell_run, "impedance": _impedance_run}
 
 
@@ -219,6 +241,7 @@ def campaign(tmp_path_factory) -> tuple[Path, dict]:
     cfg["geometry"].update(sweeps2d=["wet"], sweeps3d=["tau"], seeds=[0, 1])
     cfg["wetting"]["sweeps"] = ["wet"]
     cfg["transport"]["sweeps"] = ["tau"]
+    cfg["network"]["sweeps"] = ["tau"]
     cfg["electrochem"]["sweeps"] = ["rate"]
     cfg["impedance"]["sweeps"] = ["imp"]
     cfg["fullcell"]["sweeps"] = ["full"]

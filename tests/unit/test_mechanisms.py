@@ -250,3 +250,71 @@ def test_stage_inputs_name_the_runs_a_case_reads(base_cfg: dict) -> None:
     assert stage_inputs(c, case) == sorted([f"results/runs/transport/Mix_load22_por0.35_ls{ls}_seed0.nc"
                                             for ls in (0, 0.5, 1)]
                                            + ["results/runs/wetting/S-L_load29.6_por0.55_ls0.5_seed0.nc"])
+
+
+def _network_runs(folder, por: float, sigmas: dict[float, tuple[float, float]], seeds=(0, 1)) -> None:
+    """Network-stage files: per L share, sigma_z at r_c = 0 and 1e-4 (x, y differ so direction matters)."""
+    xr = pytest.importorskip("xarray")
+    for ls, (s0, s1) in sigmas.items():
+        for seed, f in zip(seeds, (0.9, 1.1)):   # mean over seeds
+            z = np.array([s0, s1]) * f
+            ds = xr.Dataset({"electronic_conductivity_electrode": (("r_c", "direction"),
+                                                                   np.column_stack([z * 7, z * 7, z]))},
+                            coords={"r_c": [0.0, 1e-4], "direction": ["x", "y", "z"]})
+            ds.to_netcdf(folder / f"Mix_load22_por{por:g}_ls{ls:g}_seed{seed}.nc", engine="h5netcdf")
+
+
+def test_electronic_from_network_stage(base_cfg: dict, tmp_path) -> None:
+    """model stage: L, S and the band (mixed 1:1 reference) get their reference packings' conductivity at
+    r_c, mean over seeds, resistivity linear in r_c between the stage's values; nothing else changes."""
+    sig = {1.0: (0.05, 0.01), 0.0: (0.05, 0.004), 0.5: (0.05, 0.006)}
+    _network_runs(tmp_path, 0.35, sig)
+    r_c = 4e-5
+    c = _with(base_cfg, ["electronic"], electronic={"model": "stage", "runs_dir": str(tmp_path), "seeds": [0, 1],
+                                                     "r_c_ohm_m2": r_c})
+    p = prepare_case(c, "S-L_load29.6_por0.35_ls0.5")
+    got = {lay.name: lay.electronic_conductivity_S_m for lay in p.cell.cathode.layers}
+
+    def expect(ls: float) -> float:   # mean over the two seeds (x 0.9, x 1.1) of the interpolated value
+        s0, s1 = sig[ls]
+        return float(np.mean([1.0 / ((1 - r_c / 1e-4) / (s0 * f) + (r_c / 1e-4) / (s1 * f)) for f in (0.9, 1.1)]))
+
+    assert got == pytest.approx({"S": expect(0.0), "band": expect(0.5), "L": expect(1.0)}, rel=1e-12)
+    plain = prepare_case(base_cfg, "S-L_load29.6_por0.35_ls0.5")
+    assert p.cell.params == plain.cell.params             # the uniform sigma of the parameter set is untouched
+    assert [dataclasses.replace(lay, electronic_conductivity_S_m=None) for lay in p.cell.cathode.layers] \
+        == list(plain.cell.cathode.layers)
+    assert "network stage" in p.mechanisms["electronic"]
+    # L-Dry-S: L next to the collector is the better conductor here
+    q = prepare_case(c, "L-Dry-S_load22_por0.35_ls0.5")
+    assert [lay.name for lay in q.cell.cathode.layers] == ["L", "S"]
+    assert q.cell.cathode.layers[0].electronic_conductivity_S_m > q.cell.cathode.layers[1].electronic_conductivity_S_m
+
+
+@pytest.mark.parametrize("settings, case, field", [
+    ({"r_c_ohm_m2": 2e-4}, "S-L_load29.6_por0.35_ls0.5", "mechanisms.electronic.r_c_ohm_m2"),  # beyond the grid
+    ({}, "S-L_load29.6_por0.45_ls0.5", "mechanisms.electronic.runs_dir"),                     # no runs there
+])
+def test_electronic_stage_bad_input(base_cfg: dict, tmp_path, settings, case, field) -> None:
+    _network_runs(tmp_path, 0.35, {1.0: (0.05, 0.01), 0.0: (0.05, 0.004), 0.5: (0.05, 0.006)})
+    c = _with(base_cfg, ["electronic"], electronic={"model": "stage", "runs_dir": str(tmp_path), "seeds": [0, 1],
+                                                     **settings})
+    with pytest.raises(InputError) as err:
+        prepare_case(c, case)
+    assert err.value.field == field
+
+
+def test_electronic_stage_negative_rc_is_refused_by_the_schema(base_cfg: dict) -> None:
+    with pytest.raises(InputError) as err:
+        _with(base_cfg, ["electronic"], electronic={"model": "stage", "r_c_ohm_m2": -1e-5})
+    assert "mechanisms.electronic.r_c_ohm_m2" in err.value.field
+
+
+def test_stage_inputs_name_the_network_runs(base_cfg: dict) -> None:
+    from layerlab.electrochem.mechanisms import stage_inputs
+    c = _with(base_cfg, ["electronic"], electronic={"model": "stage"})
+    assert stage_inputs(c, parse_case("S-L_load29.6_por0.35_ls0.5")) == sorted(
+        f"results/runs/network/Mix_load22_por0.35_ls{ls}_seed0.nc" for ls in (0, 0.5, 1))
+    assert stage_inputs(c, parse_case("Mix_load22_por0.25_ls0.7")) == [
+        "results/runs/network/Mix_load22_por0.25_ls0.7_seed0.nc"]
+    assert stage_inputs(_with(base_cfg, ["electronic"]), parse_case("S-L_load29.6_por0.35_ls0.5")) == []

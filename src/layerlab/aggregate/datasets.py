@@ -56,6 +56,7 @@ DATASETS: dict[str, DatasetSpec] = {
                             "saturation", "outlet_electrolyte_fraction", "time_to_steady_state"),
                            wetting_summary),
     "transport": DatasetSpec((RunSource("transport", "transport", seeded=True),)),
+    "network": DatasetSpec((RunSource("network", "network", seeded=True),)),
     "rate_capability": DatasetSpec((HALF_CELL, FULL_CELL), ("discharge_capacity",)),
     "profiles": DatasetSpec((RunSource("dfn", "electrochem"),),
                             ("electrolyte_concentration", "electrolyte_potential"), step_profiles),

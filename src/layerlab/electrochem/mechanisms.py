@@ -22,7 +22,12 @@ documented, physically grounded way; ``mechanisms.active`` in the config lists t
     percolation``: ``sigma = sigma_C ((phi_C - phi_c) / (1 - phi_c))**t`` with the carbon volume
     fraction ``phi_C`` of the design (Kirkpatrick, Rev. Mod. Phys. 45 (1973) 574; t = 2 in 3D).
     The value is the effective conductivity of the electrode (the parameter file's
-    ``bruggeman_electrode`` is 0, so the DFN uses it as is).
+    ``bruggeman_electrode`` is 0, so the DFN uses it as is).  ``model: stage``: per layer from the
+    electronic network stage (:mod:`layerlab.network`): the through-plane conductivity of the L-only
+    (layer L), S-only (S) and mixed (``mix`` at the design's L share; the intermixed ``band`` gets the
+    1:1 mixed value) reference packings at the case's porosity, mean over seeds, at the interfacial
+    resistance ``r_c_ohm_m2`` (the one scale parameter; the resistivity is interpolated linearly in
+    r_c between the stage's computed values).  It sets ``LayerSpec.electronic_conductivity_S_m``.
 ``contact_resistance``
     Series resistance at the current collector, ohm m2 (parameter
     ``positive.contact_resistance_ohm_m2``, passed as an override).
@@ -108,7 +113,7 @@ def electronic_conductivity_S_m(settings: Mapping[str, Any], design: ElectrodeDe
         sigma = settings.get("conductivity_S_m")
         require(sigma is not None and sigma > 0, f"{f}.conductivity_S_m", f"got {sigma!r}", "> 0 S/m")
         return float(sigma), f"sigma_s = {sigma:g} S/m ({settings.get('source', 'no source given')})"
-    require(model == "percolation", f"{f}.model", f"got {model!r}", "value, percolation")
+    require(model == "percolation", f"{f}.model", f"got {model!r}", "value, percolation, stage")
     perc = dict(settings.get("percolation") or {})
     sig_c, phi_c, t = (perc.get(k) for k in ("carbon_conductivity_S_m", "threshold_volume_fraction", "exponent"))
     require(sig_c is not None and sig_c > 0, f"{f}.percolation.carbon_conductivity_S_m", f"got {sig_c!r}", "> 0")
@@ -130,7 +135,7 @@ def mechanism_overrides(active: Sequence[str], mech: Mapping[str, Any], params: 
     """``{section: {key: value}}`` parameter overrides of the active parameter mechanisms."""
     over: dict[str, dict[str, float]] = {}
     rec: dict[str, str] = {}
-    if "electronic" in active:
+    if "electronic" in active and _section(mech, "electronic").get("model") != "stage":
         sigma, rec["electronic"] = electronic_conductivity_S_m(_section(mech, "electronic"), design)
         over.setdefault("positive", {})["electronic_conductivity_S_m"] = sigma
     if "nmc83" in active:
@@ -209,6 +214,64 @@ def _stage_tortuosity(settings, design, config, names) -> tuple[dict[str, float]
         taus[n] = tau
         used.append(f"{n} {tau:.3f} ({ref.name}, {len(vals)} seeds)")
     return taus, "tau from the transport stage: " + ", ".join(used)
+
+
+# ---- electronic network (stage) -------------------------------------------------------------------
+REFERENCE_SHARE = {"L": 1.0, "S": 0.0, "band": 0.5}
+"""L share of the reference packing of each layer name (``mix``: the design's own L share)."""
+
+
+def _reference_case(layer: str, design_or_case: Any, load: float, porosity: float) -> Case:
+    share = REFERENCE_SHARE.get(layer, design_or_case.ls_ratio)
+    return Case("Mix", load, porosity, share)
+
+
+def resistivity_at(r_c_grid: np.ndarray, sigma: np.ndarray, r_c: float, field: str) -> float:
+    """Conductivity at ``r_c``: resistivity ``1 / sigma`` interpolated linearly in r_c on the stage's grid."""
+    grid = np.asarray(r_c_grid, dtype=float)
+    order = np.argsort(grid)
+    grid, sig = grid[order], np.asarray(sigma, dtype=float)[order]
+    require(bool(grid[0] <= r_c <= grid[-1]), field, f"got {r_c!r} ohm m2",
+            f"within the network stage's r_c range [{grid[0]:g}, {grid[-1]:g}] (network.r_c_ohm_m2)")
+    require(bool(np.all(np.isfinite(sig) & (sig > 0))), field, f"network conductivities {sig}",
+            "> 0 (a percolating network)")
+    return float(1.0 / np.interp(r_c, grid, 1.0 / sig))
+
+
+def layer_electronic_conductivity(settings: Mapping[str, Any], design: ElectrodeDesign,
+                                  config: Mapping[str, Any]) -> tuple[dict[str, float], str]:
+    """Per-layer effective electronic conductivity from the network stage's reference runs."""
+    import xarray as xr
+    f = "mechanisms.electronic"
+    r_c = settings.get("r_c_ohm_m2")
+    require(isinstance(r_c, (int, float)) and np.isfinite(r_c) and r_c >= 0, f"{f}.r_c_ohm_m2", f"got {r_c!r}",
+            "a finite interfacial resistance >= 0 ohm m2")
+    runs = _results(config, settings.get("runs_dir"), "network")
+    load = float(settings.get("reference_loading_mg_cm2", 22.0))
+    seeds = list(settings.get("seeds") or config.get("geometry", {}).get("seeds", [0]))
+    direction = settings.get("direction", "z")
+    sig, used = {}, []
+    for n in sorted({lay.name for lay in design.layers}):
+        ref = _reference_case(n, design, load, design.porosity)
+        vals = []
+        for s in seeds:
+            path = runs / f"{ref.with_seed(s).name}.nc"
+            require(path.is_file(), f"{f}.runs_dir", f"no network run {str(path)!r} for layer {n!r}",
+                    "run the network stage for the reference packings (Mix at ls 1, 0, 0.5)")
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                require("electronic_conductivity_electrode" in ds, f"{f}.runs_dir",
+                        f"{path} has no 'electronic_conductivity_electrode'", "a network-stage netCDF")
+                da = ds["electronic_conductivity_electrode"].sel(direction=direction)
+                vals.append(resistivity_at(ds["r_c"].values, da.values, float(r_c), f"{f}.r_c_ohm_m2"))
+        sig[n] = float(np.mean(vals))
+        used.append(f"{n} {sig[n]:.4g} S/m ({ref.name}, {len(vals)} seeds)")
+    return sig, f"sigma from the network stage at r_c = {float(r_c):g} ohm m2: " + ", ".join(used)
+
+
+def with_layer_conductivity(cathode: CathodeSpec, sigma: Mapping[str, float]) -> CathodeSpec:
+    """The cathode with ``electronic_conductivity_S_m`` set per layer name."""
+    return dataclasses.replace(cathode, layers=tuple(
+        dataclasses.replace(lay, electronic_conductivity_S_m=float(sigma[lay.name])) for lay in cathode.layers))
 
 
 # ---- wetting -------------------------------------------------------------------------------------
@@ -318,6 +381,13 @@ def stage_inputs(config: Mapping[str, Any], case: Case, active: Sequence[str] | 
         share = {"L": 1.0, "S": 0.0, "band": 0.5, "mix": case.ls_ratio}
         out |= {str(runs / f"{Case('Mix', load, case.porosity, share[n]).with_seed(s).name}.nc")
                 for n in names for s in (t.get("seeds") or seeds)}
+    e = _section(mech, "electronic")
+    if "electronic" in active and e.get("model") == "stage":
+        runs = Path(e.get("runs_dir") or results / "network")
+        load = float(e.get("reference_loading_mg_cm2", 22.0))
+        names = {lay.name for lay in case.design(config).layers}
+        out |= {str(runs / f"{_reference_case(n, case, load, case.porosity).with_seed(s).name}.nc")
+                for n in names for s in (e.get("seeds") or seeds)}
     return sorted(out)
 
 
@@ -348,6 +418,9 @@ def apply_mechanisms(config: Mapping[str, Any], case: Case, params: ParameterSet
                 "electrochem.tortuosity (or --tortuosity) is also set", "one source of tortuosity")
         tortuosity, record["transport"] = layer_tortuosity(_section(mech, "transport"), design, config)
     cathode = cathode_from_design(design, tortuosity)
+    if "electronic" in active and _section(mech, "electronic").get("model") == "stage":
+        sigma, record["electronic"] = layer_electronic_conductivity(_section(mech, "electronic"), design, config)
+        cathode = with_layer_conductivity(cathode, sigma)
     if "wetting" in active:
         edges, air, src = air_profile(_section(mech, "wetting"), case, config)
         cathode = wet_cathode(cathode, edges, air)

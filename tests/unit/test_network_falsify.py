@@ -1,0 +1,40 @@
+"""The falsification table's electronic resistance: the series law of the design's layers at the
+network stage's conductivities (read as the DFN mechanism reads them)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from layerlab.config import validate_config
+from layerlab.network.falsify import rows
+
+
+def test_resistance_is_the_series_of_the_layers(tmp_path) -> None:
+    xr = pytest.importorskip("xarray")
+    sig = {1.0: 0.02, 0.0: 0.005, 0.5: 0.008}          # at r_c = 1e-4 (0.05 at r_c = 0 for all)
+    for por in (0.55, 0.25):
+        for ls, s in sig.items():
+            z = np.array([0.05, s]) * (2.0 if por == 0.25 else 1.0)
+            ds = xr.Dataset({"electronic_conductivity_electrode": (("r_c", "direction"), np.column_stack([z, z, z]))},
+                            coords={"r_c": [0.0, 1e-4], "direction": ["x", "y", "z"]})
+            ds.to_netcdf(tmp_path / f"Mix_load22_por{por:g}_ls{ls:g}_seed0.nc", engine="h5netcdf")
+    cfg = yaml.safe_load(open("config/config.yaml"))
+    cfg["mechanisms"]["electronic"] = {"model": "stage", "runs_dir": str(tmp_path), "seeds": [0]}
+    cfg = validate_config(copy.deepcopy(cfg))
+    table = {(r["architecture"], r["loading_mg_cm2"], r["porosity"]): r for r in rows(cfg, [1e-4])}
+    assert len(table) == 12
+    ld = table[("L-Dry-S", 22.0, 0.55)]
+    t = ld["thickness_um"] * 1e-6
+    assert ld["electronic_resistance_ohm_cm2"] == pytest.approx((t / 2 / 0.02 + t / 2 / 0.005) * 1e4, rel=1e-3)
+    mix = table[("Mix-Dry-Mix", 22.0, 0.55)]
+    assert mix["electronic_resistance_ohm_cm2"] == pytest.approx(t / 0.008 * 1e4, rel=1e-3)
+    # a series of layers does not depend on their order: L-Dry-S and S-Dry-L imply the same resistance
+    for load in (22.0, 29.6):
+        for por in (0.55, 0.25):
+            assert table[("L-Dry-S", load, por)]["electronic_resistance_ohm_cm2"] == \
+                table[("S-Dry-L", load, por)]["electronic_resistance_ohm_cm2"]
+    assert table[("L-Dry-S", 22.0, 0.25)]["electronic_resistance_ohm_cm2"] < ld["electronic_resistance_ohm_cm2"]

@@ -32,7 +32,8 @@ rule mesh3d:
     params:
         cfg=CONFIGFILE,
     shell:
-        "python -m layerlab --log {log} mesh3d --config {params.cfg} --packing {input} --out {output.msh}"
+        "python -m layerlab --log {log} mesh3d --config {params.cfg} --case {wildcards.case} --packing {input}"
+        " --out {output.msh}"
 
 
 _CASES3D = stage_cases("geometry", "sweeps3d")

@@ -68,8 +68,8 @@ class Mesh3DOptions:
 
     enabled: bool = False
     route: str = "levelset"
-    h_um: float = 1.0
-    h_min_um: float = 0.5
+    h_um: float = 1.5
+    h_min_um: float = 0.375
     element_order: int = 1
     optimize: bool = True
     snap: float = 0.2

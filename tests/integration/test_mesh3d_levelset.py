@@ -6,7 +6,7 @@ Mesh size: the campaign's (``config/config.yaml`` geometry.mesh3d: lattice h = 1
 h_min = 0.375 um near the surface).  Real packings: 22.6 um wide (two L diameters), 8 mg/cm2.  The
 default run meshes one representative case (L-Dry-S at 25 % porosity, the hardest: the thinnest
 pores); the full
-matrix (L-Dry-S, S-Dry-L, Mix x 55 %, 25 % x seeds 0, 1; 30-60 s each) runs with
+matrix (L-Dry-S, S-Dry-L, Mix x 55 %, 25 % x seeds 0, 1; 10-30 s each, 3.6 min in all) runs with
 ``LAYERLAB_MESH3D_FULL=1``.
 """
 

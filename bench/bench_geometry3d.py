@@ -35,7 +35,7 @@ def time_mesh(lateral_um: float, loading: float, h_um: float) -> dict:
     p = pack3d(design, Packing3DOptions(lateral_um=lateral_um, separator_um=3.0), seed=0, case="bench").to_dict()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        s = build_mesh3d(p, Mesh3DOptions(h_um=h_um), Path(tmp) / "mesh3d.msh")
+        s = build_mesh3d(p, Mesh3DOptions(route="gmsh", h_um=h_um, h_min_um=0.2), Path(tmp) / "mesh3d.msh")
         seconds = time.perf_counter() - t0
     return {"lateral_um": lateral_um, "loading_mg_cm2": loading, "h_um": h_um, "seconds": seconds,
             "n_spheres": p["n_spheres"], "n_spheres_with_images": s["n_spheres_with_images"],

@@ -112,9 +112,11 @@ STAGES: dict[str, StageSettings] = {
     "pack2d": StageSettings(("geometry.packing2d", *DESIGN_KEYS), ("materials",)),
     "mesh2d": StageSettings(("geometry.mesh2d",), case=False),
     "pack3d": StageSettings(("geometry.packing3d", *DESIGN_KEYS), ("materials",)),
-    "mesh3d": StageSettings(("geometry.mesh3d",), drop=("geometry.mesh3d.enabled",), case=False),
+    "mesh3d": StageSettings(("geometry.mesh3d", "materials"), ("materials",), drop=("geometry.mesh3d.enabled",),
+                            case=False),
     "wet": StageSettings(("wetting",), drop=("wetting.tasks",)),
     "transport": StageSettings(("transport",)),
+    "network": StageSettings(("network", "materials"), ("materials",)),
     "dfn": StageSettings(_electrochem_keys(()), _DFN_FILES),
     # the spectrum is taken at rest: only the protocol's voltage window is read
     "impedance": StageSettings(_electrochem_keys(("impedance",)), _DFN_FILES, drop=_PROTOCOL_RATES),

@@ -1,5 +1,5 @@
-"""Two-phase 3D gmsh mesh of a small packing: named groups, phase volumes against an independent
-Monte Carlo estimate, and read-back in dolfinx serially and on 2 ranks."""
+"""Two-phase 3D mesh of a small packing (gmsh route; the CLI test runs the default level-set route):
+named groups, phase volumes against an independent Monte Carlo estimate, and read-back in dolfinx serially and on 2 ranks."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def mesh_on_rank0(comm: MPI.Comm, folder) -> tuple[dict, dict, str]:
     p = s = None
     if comm.rank == 0:
         p = small_packing()
-        s = build_mesh3d(p, Mesh3DOptions(h_um=1.5, h_min_um=0.3), path)
+        s = build_mesh3d(p, Mesh3DOptions(route="gmsh", h_um=1.5, h_min_um=0.3), path)
     p, s = comm.bcast((p, s), root=0)
     return p, s, path
 
@@ -107,6 +107,12 @@ def test_bad_mesh_options_name_the_field() -> None:
     with pytest.raises(InputError) as err:
         Mesh3DOptions.from_config({"geometry": {"mesh3d": {"refine": 2}}})
     assert err.value.field == "geometry.mesh3d.refine"
+    with pytest.raises(InputError) as err:
+        Mesh3DOptions.from_config({"geometry": {"mesh3d": {"route": "voxel"}}})
+    assert err.value.field == "geometry.mesh3d.route"
+    with pytest.raises(InputError) as err:
+        Mesh3DOptions.from_config({"geometry": {"mesh3d": {"element_order": 2}}})   # levelset: straight only
+    assert err.value.field == "geometry.mesh3d.element_order"
 
 
 @pytest.mark.mpi
@@ -149,14 +155,14 @@ def test_two_overlapping_spheres_match_the_analytic_union(tmp_path) -> None:
     p = {"box_m": [10e-6, 10e-6, 10e-6], "periodic": False, "separator_thickness_m": 0.0,
          "sphere_x_m": [3.5e-6, 6.5e-6], "sphere_y_m": [5e-6, 5e-6], "sphere_z_m": [5e-6, 5e-6],
          "sphere_radius_m": [r, r]}
-    s = build_mesh3d(p, Mesh3DOptions(h_um=1.0, h_min_um=0.2), tmp_path / "two.msh")
+    s = build_mesh3d(p, Mesh3DOptions(route="gmsh", h_um=1.0, h_min_um=0.2), tmp_path / "two.msh")
     volume = 2 * 4 / 3 * np.pi * r ** 3 - np.pi * (4 * r + d) * (2 * r - d) ** 2 / 12
     area = 2 * (4 * np.pi * r ** 2 - 2 * np.pi * r * (r - d / 2))
     assert s["volume_particles_m3"] == pytest.approx(volume, rel=1e-6)
     assert s["interface_area_m2"] == pytest.approx(area, rel=1e-6)
     assert s["volume_electrolyte_m3"] == pytest.approx(1e-15 - volume, rel=1e-6)
     assert s["mesh_volume_particles_m3"] == pytest.approx(volume, rel=0.03)
-    fine = build_mesh3d(p, Mesh3DOptions(h_um=0.5, h_min_um=0.1))
+    fine = build_mesh3d(p, Mesh3DOptions(route="gmsh", h_um=0.5, h_min_um=0.1))
     assert abs(fine["mesh_volume_particles_m3"] - volume) < 0.5 * abs(s["mesh_volume_particles_m3"] - volume)
     # floating in the box: one particle volume, with no path to z = 0
     assert s["n_volumes_particles"] == 1 and len(s["isolated_particle_volumes"]) == 1

@@ -22,6 +22,7 @@ rule pack3d:
 rule mesh3d:
     input:
         packing=f"{RESULTS}/geometry/{{case}}/packing3d.json",
+        settings_files=setting_files("mesh3d"),
     output:
         msh=f"{RESULTS}/geometry/{{case}}/mesh3d.msh",
         info=f"{RESULTS}/geometry/{{case}}/mesh3d.json",
@@ -34,7 +35,8 @@ rule mesh3d:
     params:
         settings=settings("mesh3d"),
     shell:
-        "python -m layerlab --log {log} mesh3d --settings {params.settings:q} --packing {input.packing} --out {output.msh}"
+        "python -m layerlab --log {log} mesh3d --settings {params.settings:q} --case {wildcards.case}"
+        " --packing {input.packing} --out {output.msh}"
 
 
 _CASES3D = stage_cases("geometry", "sweeps3d")

@@ -5,6 +5,7 @@
 rule network:
     input:
         packing=f"{RESULTS}/geometry/{{case}}/packing3d.json",
+        settings_files=setting_files("network"),
     conda:
         CONDA_ENV
     output:
@@ -14,9 +15,9 @@ rule network:
     benchmark:
         f"{RESULTS}/benchmarks/network/{{case}}.tsv"
     params:
-        cfg=CONFIGFILE,
+        settings=settings("network"),
     shell:
-        "python -m layerlab --log {log} network --config {params.cfg}"
+        "python -m layerlab --log {log} network --settings {params.settings:q}"
         " --case {wildcards.case} --packing {input.packing} --out {output}"
 
 

@@ -1,4 +1,15 @@
-"""Two-phase 3D gmsh mesh of a sphere packing: electrolyte and particles meshed conformally.
+"""Two-phase 3D mesh of a sphere packing: electrolyte and particles meshed conformally.
+
+Two routes (``geometry.mesh3d.route``):
+
+* ``levelset`` (default): :mod:`layerlab.geometry.levelset3d`, isosurface stuffing on a Kuhn
+  lattice refined near the surface; no CAD Booleans, so it meshes any packing of the ``pack3d``
+  stage; laterally periodic-conforming for periodic packings; written through gmsh's API as
+  discrete entities (one volume entity per packing sphere for the particle identity);
+* ``gmsh``: the OpenCASCADE route below (small boxes; it fails on real packings with hundreds of
+  overlapping spheres).
+
+The gmsh route:
 
 The union of the spheres (with their periodic images where the packing is periodic) is fused,
 intersected with the electrode box and fragmented with the box (and the separator slab), so
@@ -31,6 +42,7 @@ from layerlab.geometry import tags
 log = logging.getLogger("layerlab.geometry")
 
 FIELD = "geometry.mesh3d"
+ROUTES = ("levelset", "gmsh")
 ATTEMPTS: tuple[tuple[int, int], ...] = ((6, 8), (6, 0), (5, 8), (1, 12), (6, 16))
 """(2D algorithm, elements per 2 pi of curvature) tried in turn: Frontal-Delaunay with curvature
 sizing (resolves the necks between spheres) first, then other settings when gmsh fails."""
@@ -43,21 +55,31 @@ class Mesh3DOptions:
     Parameters
     ----------
     enabled : whether the workflow meshes the 3D packings (the builder ignores it)
-    h_um : target element size, um
-    h_min_um : smallest element size (narrow necks between spheres), um
-    element_order : 1 (linear) or 2 (curved) tetrahedra
-    optimize : run gmsh's tetrahedral optimiser (Netgen off)
+    route : ``levelset`` (any packing) or ``gmsh`` (OpenCASCADE Booleans; small boxes)
+    h_um : target element size, um (levelset: the lattice spacing)
+    h_min_um : smallest element size (narrow necks and pores between spheres), um
+    element_order : 1 (linear) or 2 (curved) tetrahedra (gmsh route only)
+    optimize : run gmsh's tetrahedral optimiser (Netgen off; gmsh route only)
+    snap : levelset: snapping threshold, fraction of an edge (Labelle & Shewchuk use 0.2-0.4)
+    curvature : levelset: refine cut cells until their longest edge is below ``curvature`` times
+        their sphere's radius
+    volume_fit : levelset: move interface nodes out by the chordal gap of the flat triangles
     """
 
     enabled: bool = False
-    h_um: float = 1.0
-    h_min_um: float = 0.2
+    route: str = "levelset"
+    h_um: float = 1.5
+    h_min_um: float = 0.375
     element_order: int = 1
     optimize: bool = True
+    snap: float = 0.2
+    curvature: float = 0.4
+    volume_fit: bool = True
 
     def __post_init__(self) -> None:
         f = FIELD
-        for name in ("enabled", "optimize"):
+        require(self.route in ROUTES, f"{f}.route", f"got {self.route!r}", " or ".join(ROUTES))
+        for name in ("enabled", "optimize", "volume_fit"):
             v = getattr(self, name)
             require(isinstance(v, bool), f"{f}.{name}", f"got {v!r}", "true or false")
         for name in ("h_um", "h_min_um"):
@@ -67,6 +89,12 @@ class Mesh3DOptions:
         require(self.h_min_um <= self.h_um, f"{f}.h_min_um", f"got {self.h_min_um!r}",
                 f"<= h_um ({self.h_um!r})")
         require(self.element_order in (1, 2), f"{f}.element_order", f"got {self.element_order!r}", "1 or 2")
+        require(self.route == "gmsh" or self.element_order == 1, f"{f}.element_order",
+                f"got {self.element_order!r} with route levelset", "1 (straight tetrahedra)")
+        for name, lo, hi in (("snap", 0.05, 0.25), ("curvature", 0.1, 2.0)):
+            v = getattr(self, name)
+            require(isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi,
+                    f"{f}.{name}", f"got {v!r}", f"a number in [{lo}, {hi}]")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "Mesh3DOptions":
@@ -90,16 +118,33 @@ def sphere_images(packing: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(out_c), np.concatenate(out_r)
 
 
+def _build_levelset(packing: Mapping[str, Any], opt: Mesh3DOptions, msh_path: str | Path | None) -> dict[str, Any]:
+    from layerlab.geometry import levelset3d
+
+    um = 1e-6
+    mesh = levelset3d.mesh_packing(packing, opt.h_um * um, opt.h_min_um * um, snap=opt.snap,
+                                   curvature=opt.curvature, volume_fit=opt.volume_fit)
+    if msh_path is not None:
+        levelset3d.write_msh(mesh, str(msh_path))
+    out = levelset3d.summary(mesh, packing)
+    out["options"] = dataclasses.asdict(opt)
+    return out
+
+
 def build_mesh3d(packing: Mapping[str, Any], options: Mesh3DOptions | None = None,
                  msh_path: str | Path | None = None) -> dict[str, Any]:
-    """Build the two-phase mesh with gmsh (call on one rank), optionally write it; return its summary.
+    """Build the two-phase mesh (call on one rank), optionally write it; return its summary.
+
+    ``options.route`` picks the level-set route (:mod:`layerlab.geometry.levelset3d`) or gmsh's.
 
     The summary holds tetrahedra per phase, CAD and mesh volumes per phase, the interface area,
     and the isolated pieces (see module docstring).  Lengths in the mesh are metres.
     """
+    opt = options or Mesh3DOptions()
+    if opt.route == "levelset":
+        return _build_levelset(packing, opt, msh_path)
     import gmsh
 
-    opt = options or Mesh3DOptions()
     Lx, Ly, H = (float(v) for v in packing["box_m"])
     sep = float(packing.get("separator_thickness_m", 0.0))
     centres, radii = sphere_images(packing)

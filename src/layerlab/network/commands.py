@@ -12,12 +12,13 @@ from typing import Any, Mapping
 
 from layerlab.cli import Command
 from layerlab.errors import require
+from layerlab.settings import add_settings_arguments, job_config
 
 log = logging.getLogger("layerlab.network")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", required=True, help="campaign config (YAML)")
+    add_settings_arguments(p)
     p.add_argument("--case", required=True, help="case name, e.g. Mix_load22_por0.45_ls0.5_seed0")
     p.add_argument("--packing", required=True, help="results/geometry/<case>/packing3d.json")
     p.add_argument("--r-c", type=float, nargs="+", help="interfacial resistances, ohm m2 (default: network.r_c_ohm_m2)")
@@ -37,11 +38,11 @@ class NetworkSettings:
 
 
 def read_settings(args: argparse.Namespace) -> tuple[NetworkSettings, Mapping[str, Any]]:
-    """The run's settings from ``--config`` and the explicit flags (flags win); all checked here."""
-    from layerlab.config import load_config
+    """The run's settings from ``--settings`` / ``--config`` and the explicit flags (flags win); all
+    checked here."""
     from layerlab.network.laws import NetworkParameters
 
-    config = load_config(args.config)
+    config = job_config(args, "network")
     cfg = config["network"]
     r_c = tuple(args.r_c) if args.r_c else tuple(cfg["r_c_ohm_m2"])
     for v in r_c:

@@ -1,0 +1,90 @@
+"""Benchmark: the resolved 3D half cell on a level-set mesh of a real packing, at h and h/2 (prints JSON).
+
+A thin preview of the paper's design: ``pack3d`` of ``--arch`` at ``--loading`` mg/cm2 and
+``--porosity``, ``--lateral-um`` wide with a ``--separator-um`` separator; the level-set mesh at each
+``--h-um`` (no surface refinement: ``h_min = h``), written and read back as the campaign does; a 1C discharge (MUMPS, the model's defaults) for a
+fixed simulated time ``--duration-s``.  Per mesh: mesh time, set-up time, solve time, cells,
+unknowns, steps, Newton iterations per step, lithium balance.  One rank (this machine has 2 cores).
+
+Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--duration-s 120]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+
+def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
+    from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
+    from layerlab.electrochem.parameters import FARADAY, load_parameters
+    from layerlab.fe import MPI
+    from layerlab.geometry import tags as T
+    from layerlab.geometry.levelset3d import mesh_packing, write_msh
+    from layerlab.geometry.readmesh import read_msh
+    from layerlab.resolved.domains import build_phases
+    from layerlab.resolved.model import ResolvedModel, SolverSettings
+    from layerlab.resolved.solver import Runner, StepControl
+
+    um = 1e-6
+    t0 = time.perf_counter()
+    mesh = mesh_packing(packing, h_um * um, h_um * um)
+    t_mesh = time.perf_counter() - t0
+    import tempfile
+
+    import numpy as np
+    with tempfile.TemporaryDirectory() as tmp:
+        write_msh(mesh, f"{tmp}/mesh3d.msh")
+        data = read_msh(f"{tmp}/mesh3d.msh", 3, required=T.NAMES_3D, comm=MPI.COMM_SELF)
+    t_read = time.perf_counter() - t0 - t_mesh
+    params = load_parameters().replace("separator", thickness_m=a.separator_um * um)
+    model = ResolvedModel(build_phases(data), params, SolverSettings())
+    s0 = stoichiometry_at_ocp(params.positive.ocp, 4.3)
+    model.set_rest_state(s0)
+    t_setup = time.perf_counter() - t0 - t_mesh - t_read
+    one_c = 210.0 * 5000.0 * model.particle_volume_m3_m2()     # 210 mA/g, 5 g/cm3 (materials.yaml)
+    t1 = time.perf_counter()
+    control = StepControl(dt_initial_s=5.0, dt_max_s=300.0, dv_max_V=0.03)
+    tr = Runner(model, control).run_cc(one_c, v_min_V=3.5, duration_s=a.duration_s)
+    t_run = time.perf_counter() - t1
+    li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
+    li1 = tr.li_electrolyte_mol_m2[-1] + tr.li_particles_mol_m2[-1]
+    steps = len(tr.t_s) - 1
+    return {"h_um": h_um, "cells": int(len(mesh.cells)),
+            "particle_cells": int(np.count_nonzero(mesh.cell_tags == T.PARTICLES)),
+            "volume_particles_rel_error": mesh.info["volume_particles_rel_error"],
+            "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),
+            "mesh_s": round(t_mesh, 2), "write_read_s": round(t_read, 2), "setup_s": round(t_setup, 2), "solve_s": round(t_run, 2),
+            "simulated_s": tr.t_s[-1] - tr.t_s[0], "steps": steps, "rejected": tr.rejected,
+            "newton_its": tr.newton_its, "newton_its_per_step": tr.newton_its / max(steps, 1),
+            "jacobian_builds": model.jacobian_builds, "end_reason": tr.end_reason,
+            "lithium_balance_error_rel": (li1 - li0 - tr.capacity_C_m2 / FARADAY) / li0,
+            "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--arch", default="L-Dry-S")
+    ap.add_argument("--loading", type=float, default=8.0)
+    ap.add_argument("--porosity", type=float, default=0.25)
+    ap.add_argument("--lateral-um", type=float, default=22.6)
+    ap.add_argument("--separator-um", type=float, default=10.0)
+    ap.add_argument("--h-um", type=float, nargs="+", default=[3.0, 1.5])
+    ap.add_argument("--duration-s", type=float, default=120.0)
+    a = ap.parse_args()
+    from layerlab.design import ElectrodeDesign
+    from layerlab.geometry.packing3d import Packing3DOptions, pack3d
+    design = ElectrodeDesign(a.arch, a.loading, a.porosity, 0.5)
+    packing = pack3d(design, Packing3DOptions(lateral_um=a.lateral_um, separator_um=a.separator_um), seed=0,
+                     case="bench").to_dict()
+    runs = [run_one(packing, h, a) for h in a.h_um]
+    print(json.dumps({"benchmark": "resolved_packing", "machine": platform.node(), "args": vars(a),
+                      "thickness_um": design.thickness_m * 1e6, "n_spheres": packing["n_spheres"],
+                      "runs": runs}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -27,3 +27,46 @@ def test_steady_time() -> None:
     s = np.minimum(t / 0.4, 1.0)
     assert steady_time(t, s, tol=1e-3) == pytest.approx(0.4, abs=0.011)
     assert math.isnan(steady_time(t, t, tol=1e-3))            # still rising at the end
+
+
+def test_breakthrough_variants_reference_and_signals() -> None:
+    """1 % of the final value vs of the maximum (an overshooting signal), and one entry per signal."""
+    from layerlab.wetting.metrics import BREAKTHROUGH_SIGNALS, breakthrough_variants
+    t = np.linspace(0.0, 1.0, 101)
+    f = np.clip((t - 0.5) * 2.0, 0.0, 1.0)          # reaches 1 at t = 1
+    over = np.where(t < 0.9, f, 2.0 * f)            # doubled over the last records
+    over[-1] = 1.0                                  # final 1, max 1.96 (at t = 0.99)
+    assert breakthrough_time(t, over, reference="final") == pytest.approx(0.505, abs=1e-12)
+    assert breakthrough_time(t, over, reference="max") == pytest.approx(0.5 + 0.0196 / 2, abs=1e-12)
+    series = {"outlet_fraction": f, "outlet_fraction_raw": over, "outlet_flux_fraction": f}
+    got = breakthrough_variants(t, series)
+    assert set(got) == {f"{s}/{r}" for s in BREAKTHROUGH_SIGNALS for r in ("max", "final")}
+    assert got["area_clipped/max"] == got["area_clipped/final"] == pytest.approx(0.505, abs=1e-12)
+    assert got["area_raw/max"] == pytest.approx(0.5 + 0.0196 / 2, abs=1e-12)
+    assert math.isnan(got["flux_raw/max"])          # not recorded
+    with pytest.raises(ValueError):
+        breakthrough_time(t, f, reference="mean")
+
+
+def test_seed_statistics_and_ordering_significance() -> None:
+    """Mean and sample spread over seeds; an ordering is significant when it holds in every seed or
+    the means differ by more than twice the spread."""
+    import xarray as xr
+    from layerlab.aggregate.wetting_stats import ordering_verdict, seed_note, seed_stats
+    vals = np.array([[1.0, 1.2, 1.1], [1.3, 1.1, 1.5], [3.0, 3.1, 2.9]])     # (architecture, seed)
+    da = xr.DataArray(vals[:, None, :], dims=("architecture", "loading", "seed"),
+                      coords={"architecture": ["A", "B", "C"], "loading": [29.6], "seed": [0, 1, 2]})
+    stats = {a: seed_stats(da, architecture=a, loading=29.6) for a in "ABC"}
+    assert stats["A"].mean == pytest.approx(1.1) and stats["A"].spread == pytest.approx(0.1)
+    assert stats["A"].n == 3 and stats["A"].seeds == (0, 1, 2)
+    ok, why = ordering_verdict(stats, ["A", "B", "C"])
+    # A < B fails in seed 1 and the gap 0.2 < 2 x 0.2; B < C holds in all seeds
+    assert not ok and "A < B: not significant" in why and "B < C: significant (in all 3 seeds)" in why
+    da2 = da.where(~((da.architecture == "B") & (da.seed == 1)))          # seed 1 of B did not run
+    s2 = {a: seed_stats(da2, architecture=a, loading=29.6) for a in "ABC"}
+    assert s2["B"].n == 2 and s2["B"].mean == pytest.approx(1.4)
+    assert ordering_verdict(s2, ["A", "B", "C"])[0]                       # A < B in seeds 0 and 2
+    one = {a: seed_stats(da.isel(seed=[0]), architecture=a, loading=29.6) for a in "ABC"}
+    assert not ordering_verdict(one, ["A", "B", "C"])[0]                  # one seed: nothing known
+    assert "model order A < B < C NOT significant" in seed_note(stats)
+    assert seed_stats(da, architecture="Z").n == 0

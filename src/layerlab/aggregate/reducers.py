@@ -72,7 +72,10 @@ def wetting_summary(ds: xr.Dataset) -> xr.Dataset:
     profile = np.full(DEPTH_GRID_M.size, np.nan)
     profile[inside] = np.interp(DEPTH_GRID_M[inside], depth, ds["air_fraction_profile"].values)
     time_attrs = {"long_name": "time since the start of filling", "units": "s"}
-    return xr.Dataset({
+    extra = {}
+    if "breakthrough_time_by_definition" in ds:        # runs before issue 16 lack it
+        extra["breakthrough_time_by_definition"] = ds["breakthrough_time_by_definition"].variable
+    out = xr.Dataset({
         "breakthrough_time": ((), float(ds["breakthrough_time"]), dict(ds["breakthrough_time"].attrs)),
         "trapped_air_fraction": ((), float(ds["trapped_air_fraction_final"]),
                                  dict(ds["trapped_air_fraction_final"].attrs)),
@@ -82,3 +85,6 @@ def wetting_summary(ds: xr.Dataset) -> xr.Dataset:
         "air_fraction_profile": (("depth",), profile, dict(ds["air_fraction_profile"].attrs)),
     }, coords={"time": ("time", WETTING_TIME_GRID_S, time_attrs),
                "depth": ("depth", DEPTH_GRID_M, {"long_name": "depth from the current collector", "units": "m"})})
+    if extra:
+        out = out.assign_coords(breakthrough_definition=ds["breakthrough_definition"]).assign(extra)
+    return out

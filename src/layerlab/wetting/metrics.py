@@ -151,11 +151,13 @@ through it, with the phase field clipped to [-1, 1] or raw (the series :class:`P
 def breakthrough_variants(t: np.ndarray, series: dict[str, np.ndarray], share: float = 0.01) -> dict[str, float]:
     """The breakthrough time under each outlet signal of :data:`BREAKTHROUGH_SIGNALS` and each
     reference level (``max``, ``final``): keys ``"<signal>/<reference>"`` (NaN when a signal was
-    not recorded)."""
+    not recorded).  A flux share is undefined while nothing flows out (the first record, at rest):
+    no electrolyte has crossed then, so it counts as 0."""
     out = {}
     for name, key in BREAKTHROUGH_SIGNALS.items():
         f = np.asarray(series.get(key, []), dtype=float)
-        ok = f.size == len(t) and f.size > 0 and np.all(np.isfinite(f))
+        ok = f.size == len(t) and f.size > 0
+        f = np.where(np.isfinite(f), f, 0.0) if ok else f
         for ref in ("max", "final"):
             out[f"{name}/{ref}"] = breakthrough_time(t, f, share, reference=ref) if ok else float("nan")
     return out

@@ -28,6 +28,8 @@ def test_seed_statistics_and_ordering_significance() -> None:
     assert ordering_verdict(s2, ["A", "B", "C"])[0]                       # A < B in seeds 0 and 2
     one = {a: seed_stats(da.isel(seed=[0]), architecture=a, loading=29.6) for a in "ABC"}
     assert not ordering_verdict(one, ["A", "B", "C"])[0]                  # one seed: nothing known
+    mixed = {"A": one["A"], "C": stats["C"]}
+    assert not ordering_verdict(mixed, ["A", "C"])[0]                     # one of the two has one seed
     assert "model order A < B < C NOT significant" in seed_note(stats)
     assert seed_stats(da, architecture="Z").n == 0
 

@@ -78,7 +78,7 @@ def pair_significant(lo: SeedStats, hi: SeedStats) -> tuple[bool, str]:
         b = dict(zip(hi.seeds, hi.values))
         if all(a[s] < b[s] for s in common):
             return True, f"in all {len(common)} seeds"
-    spread = max(lo.spread, hi.spread)
+    spread = max(lo.spread, hi.spread) if lo.n >= 2 and hi.n >= 2 else float("nan")
     gap = hi.mean - lo.mean
     if np.isfinite(spread) and gap > SPREAD_FACTOR * spread:
         return True, f"gap {gap:.3g} > {SPREAD_FACTOR:g} x spread {spread:.2g}"

@@ -2,10 +2,14 @@
 
 Each measurement runs in its own ``mpiexec -n RANKS`` subprocess: a 50 x 146 um pore rectangle
 (inlet on top, outlet below, symmetry sides, a flat electrolyte front 2 um under the inlet) with
-about CELLS triangles, ``STEPS`` steps at the paper's 1e-4 s, refactorising every
-``refactor_every`` steps (the factorisations are included in the average, as in a run).
+about CELLS triangles, ``STEPS`` steps of a front-moving run with the campaign's step control
+(``dt_max_s`` 1e-3 s from the first step, ``dphi_target`` 0.5, ``refactor_every`` 20, the matrix
+refrozen once phi drifted by 0.2): the matrix updates, factorisations and solves are averaged as in
+a run.  Each ``--solvers`` entry (``wetting.linear_solver``) runs on the same case, side by side;
+reported: seconds per step, matrix updates, LU factorisations and GMRES iterations per step, the
+ratio to the first solver, and the parallel efficiency against one rank.
 
-    python bench/bench_wetting.py [--cells 50000 200000] [--ranks 1 2] [--steps 20]
+    python bench/bench_wetting.py [--cells 50000 200000] [--ranks 1 2] [--steps 30] [--solvers lu krylov]
 
 ``--stage CONFIG`` instead times the wetting stage of a campaign config: a copy of CONFIG with
 ``results_dir`` set to a scratch folder (the stage commands read the config file, so
@@ -32,7 +36,7 @@ from mpirun import report, run_worker
 WIDTH_UM, HEIGHT_UM = 50.0, 146.0
 
 
-def worker(cells: int, steps: int, refactor_every: int) -> dict:
+def worker(cells: int, steps: int, refactor_every: int, solver_kind: str) -> dict:
     from layerlab.fe import MPI
     from layerlab.geometry import tags
     from layerlab.wetting import testgeom
@@ -45,7 +49,8 @@ def worker(cells: int, steps: int, refactor_every: int) -> dict:
     ny = max(2, round(cells / 4 / nx))
     t0 = time.perf_counter()
     msh, ft = testgeom.rectangle(WIDTH_UM, HEIGHT_UM, nx, ny, comm=comm)
-    params = WettingParams(dt_initial_s=1e-4, refactor_every=refactor_every)
+    params = WettingParams(dt_initial_s=1e-3, dt_max_s=1e-3, dphi_target=0.5, refactor_every=refactor_every,
+                           linear_solver=solver_kind)
     bnd = Boundaries(ft, inlet=(tags.INLET,), outlet=(tags.OUTLET,), slip_x=(tags.SIDE_LEFT, tags.SIDE_RIGHT))
     y0, w = HEIGHT_UM - 2.0, math.sqrt(2) * params.eps_hat
     solver = WettingSolver(msh, bnd, params, lambda x: np.tanh((x[1] - y0) / w))
@@ -59,9 +64,12 @@ def worker(cells: int, steps: int, refactor_every: int) -> dict:
     n_cells = comm.allreduce(msh.topology.index_map(2).size_local, op=MPI.SUM)
     W = solver.forms.W.dofmap.index_map
     return {"triangles": n_cells, "unknowns": W.size_global * solver.forms.W.dofmap.index_map_bs,
-            "ranks": comm.size, "steps": steps, "refactor_every": refactor_every,
+            "ranks": comm.size, "linear_solver": solver_kind, "steps": steps, "refactor_every": refactor_every,
             "factorisations": solver.n_factorisations, "setup_s": round(setup, 3),
             "seconds_per_step": elapsed / steps, "simulated_s": solver.time_s,
+            "matrix_updates_per_step": solver.n_matrix_updates / steps,
+            "factorisations_per_step": solver.n_factorisations / steps,
+            "krylov_iterations_per_step": solver.krylov_iterations / steps,
             "factorise_s_per_factorisation": solver.timings["factorise_s"] / max(solver.n_factorisations, 1),
             "assemble_s_per_factorisation": solver.timings.get("assemble_s", 0.0) / max(solver.n_factorisations, 1),
             "rhs_and_solve_s_per_step": solver.timings["solve_s"] / steps,
@@ -118,8 +126,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", type=int, nargs="+", default=[50_000, 200_000])
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--refactor-every", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--refactor-every", type=int, default=20)
+    ap.add_argument("--solvers", nargs="+", default=["lu", "krylov"], help="wetting.linear_solver values to compare")
     ap.add_argument("--stage", metavar="CONFIG", help="time the wetting stage of this campaign config instead")
     ap.add_argument("--cores", type=int, default=2, help="snakemake --cores for --stage")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -128,18 +137,27 @@ def main() -> None:
         print(json.dumps(stage(args.stage, args.cores), indent=1))
         return
     if args.worker:
-        report(worker(args.cells[0], args.steps, args.refactor_every))
+        report(worker(args.cells[0], args.steps, args.refactor_every, args.solvers[0]))
         return
     results = []
     for cells in args.cells:
         for ranks in args.ranks:
-            run, error = run_worker(__file__, ranks, ["--cells", str(cells), "--steps", str(args.steps),
-                                                      "--refactor-every", str(args.refactor_every)])
-            results.append(run if run is not None else {"cells": cells, "ranks": ranks, "error": error})
+            for kind in args.solvers:
+                run, error = run_worker(__file__, ranks, ["--cells", str(cells), "--steps", str(args.steps),
+                                                          "--refactor-every", str(args.refactor_every),
+                                                          "--solvers", kind])
+                results.append(run if run is not None else
+                               {"cells": cells, "ranks": ranks, "linear_solver": kind, "error": error})
     for r in results:
-        base = next((b for b in results if b.get("triangles") == r.get("triangles") and b.get("ranks") == 1), None)
-        if base and "seconds_per_step" in r:
+        if "seconds_per_step" not in r:
+            continue
+        same = [b for b in results if b.get("triangles") == r["triangles"] and "seconds_per_step" in b]
+        base = next((b for b in same if b["ranks"] == 1 and b["linear_solver"] == r["linear_solver"]), None)
+        if base:
             r["parallel_efficiency"] = base["seconds_per_step"] / (r["ranks"] * r["seconds_per_step"])
+        ref = next((b for b in same if b["ranks"] == r["ranks"] and b["linear_solver"] == args.solvers[0]), None)
+        if ref:
+            r[f"time_ratio_to_{args.solvers[0]}"] = r["seconds_per_step"] / ref["seconds_per_step"]
     print(json.dumps({"benchmark": "wetting_step", "cpu_count": os.cpu_count(), "results": results}, indent=1))
 
 

@@ -114,7 +114,7 @@ STAGES: dict[str, StageSettings] = {
     "pack3d": StageSettings(("geometry.packing3d", *DESIGN_KEYS), ("materials",)),
     "mesh3d": StageSettings(("geometry.mesh3d", "materials"), ("materials",), drop=("geometry.mesh3d.enabled",),
                             case=False),
-    "wet": StageSettings(("wetting",), drop=("wetting.tasks",)),
+    "wet": StageSettings(("wetting",), drop=("wetting.tasks", "wetting.seeds")),  # seeds: a list of cases
     "transport": StageSettings(("transport",)),
     "network": StageSettings(("network", "materials"), ("materials",)),
     "dfn": StageSettings(_electrochem_keys(()), _DFN_FILES),

@@ -44,7 +44,9 @@ def _geometry(folder: Path, min_throat_m: float = 2e-6, groups: bool = True) -> 
 @pytest.mark.parametrize("field,value", [("velocity_m_s", 0.0), ("velocity_m_s", -1e-4),
                                          ("viscosity_electrolyte_pa_s", 0.0), ("viscosity_air_pa_s", -1.0),
                                          ("surface_tension_n_m", 0.0), ("contact_angle_deg", 180.0),
-                                         ("refactor_every", 0), ("dt_initial_s", 1.0)])
+                                         ("refactor_every", 0), ("dt_initial_s", 1.0),
+                                         ("linear_solver", "gmres"), ("krylov_rtol", 0.0),
+                                         ("krylov_refactor_iterations", 99)])
 def test_bad_parameters_name_the_field(field: str, value: float) -> None:
     with pytest.raises(InputError) as err:
         params_from_config({field: value})
@@ -107,3 +109,20 @@ def test_cli_bad_velocity_exits_2_and_writes_nothing(tmp_path: Path, repo_root: 
     assert proc.returncode == 2, proc.stderr
     assert "wetting.velocity_m_s" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_wetting_seeds_are_validated_and_default_to_the_geometry_seeds(repo_root: Path) -> None:
+    """``wetting.seeds`` multiplies only the wetting runs; bad entries name the field."""
+    import yaml
+    from layerlab.aggregate.datasets import dataset_cases, stage_seeds
+    from layerlab.config import validate_config
+    raw = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    cfg = validate_config({**raw, "wetting": {**raw["wetting"], "seeds": [0, 1, 2]}})
+    assert stage_seeds(cfg, "wetting") == [0, 1, 2] and stage_seeds(cfg, "transport") == cfg["geometry"]["seeds"]
+    assert len(dataset_cases(cfg, "wetting")) == 3 * len({c.rsplit("_seed", 1)[0] for c in dataset_cases(cfg, "wetting")})
+    cfg = validate_config({**raw, "wetting": {k: v for k, v in raw["wetting"].items() if k != "seeds"}})
+    assert stage_seeds(cfg, "wetting") == cfg["geometry"]["seeds"]
+    for bad in ([-1], [], "0"):
+        with pytest.raises(InputError) as err:
+            validate_config({**raw, "wetting": {**raw["wetting"], "seeds": bad}})
+        assert "wetting.seeds" in str(err.value)

@@ -27,3 +27,26 @@ def test_steady_time() -> None:
     s = np.minimum(t / 0.4, 1.0)
     assert steady_time(t, s, tol=1e-3) == pytest.approx(0.4, abs=0.011)
     assert math.isnan(steady_time(t, t, tol=1e-3))            # still rising at the end
+
+
+def test_breakthrough_variants_reference_and_signals() -> None:
+    """1 % of the final value vs of the maximum (an overshooting signal), and one entry per signal."""
+    from layerlab.wetting.metrics import BREAKTHROUGH_SIGNALS, breakthrough_variants
+    t = np.linspace(0.0, 1.0, 101)
+    f = np.clip((t - 0.5) * 2.0, 0.0, 1.0)          # reaches 1 at t = 1
+    over = np.where(t < 0.9, f, 2.0 * f)            # doubled over the last records
+    over[-1] = 1.0                                  # final 1, max 1.96 (at t = 0.99)
+    assert breakthrough_time(t, over, reference="final") == pytest.approx(0.505, abs=1e-12)
+    assert breakthrough_time(t, over, reference="max") == pytest.approx(0.5 + 0.0196 / 2, abs=1e-12)
+    series = {"outlet_fraction": f, "outlet_fraction_raw": over, "outlet_flux_fraction": f}
+    got = breakthrough_variants(t, series)
+    assert set(got) == {f"{s}/{r}" for s in BREAKTHROUGH_SIGNALS for r in ("max", "final")}
+    assert got["area_clipped/max"] == got["area_clipped/final"] == pytest.approx(0.505, abs=1e-12)
+    assert got["area_raw/max"] == pytest.approx(0.5 + 0.0196 / 2, abs=1e-12)
+    assert math.isnan(got["flux_raw/max"])          # not recorded
+    at_rest = f.copy()
+    at_rest[0] = np.nan                             # no outflow yet: the flux share is undefined
+    assert breakthrough_variants(t, {"outlet_flux_fraction": at_rest})["flux_clipped/max"] == pytest.approx(0.505)
+    with pytest.raises(ValueError):
+        breakthrough_time(t, f, reference="mean")
+

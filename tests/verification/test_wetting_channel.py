@@ -55,19 +55,21 @@ def channel_run() -> dict:
     return {"params": p, "first": first, "last": state()}
 
 
-def test_channel_front_advances_at_mean_velocity(channel_run: dict) -> None:
+def test_channel_front_advances_at_mean_velocity(channel_run: dict, record_property) -> None:
     """Mean meniscus position (wetted area / width) moves by U t within 1 %."""
     p = channel_run["params"]
     (t0, y0, _), (t1, y1, _) = channel_run["first"], channel_run["last"]
     expected = p.u_in_hat * (t1 - t0) / p.time_scale_s
+    record_property("front_distance_relative_error", (y0 - y1) / expected - 1.0)
     assert abs((y0 - y1) / expected - 1.0) < 0.01, ((y0 - y1), expected)
 
 
-def test_channel_pressure_drop(channel_run: dict) -> None:
+def test_channel_pressure_drop(channel_run: dict, record_property) -> None:
     """Inlet-outlet pressure difference within 5 % of Poiseuille + meniscus capillary pressure."""
     p = channel_run["params"]
     _, y_front, dp = channel_run["last"]
     viscous = 12.0 * p.u_in_hat * ((LENGTH - y_front) + p.viscosity_ratio * y_front) / WIDTH**2
     capillary = 2.0 * p.sigma_hat * np.cos(np.radians(THETA)) / WIDTH
     expected = viscous - capillary
+    record_property("pressure_drop_relative_error", dp / expected - 1.0)
     assert abs(dp / expected - 1.0) < 0.05, (dp, expected)

@@ -31,7 +31,7 @@ def test_cap_angle_formula() -> None:
 
 
 @pytest.mark.parametrize("theta_deg", [60.0, 120.0])
-def test_sessile_drop_equilibrium_angle(theta_deg: float) -> None:
+def test_sessile_drop_equilibrium_angle(theta_deg: float, record_property) -> None:
     width, height, r0 = 16.0, 8.0, 4.0
     msh, ft = testgeom.rectangle(width, height, 32, 16, bottom_tag=tags.PARTICLE_WALL, diagonal="right")
     bnd = Boundaries(ft, slip_x=(tags.SIDE_LEFT, tags.SIDE_RIGHT), slip_y=(tags.INLET,),
@@ -56,4 +56,5 @@ def test_sessile_drop_equilibrium_angle(theta_deg: float) -> None:
         x_right = xs[i1] - vs[i1] * (xs[i1 + 1] - xs[i1]) / (vs[i1 + 1] - vs[i1])
         angle = cap_angle_deg(area, (x_right - x_left) / 2)
     angle = msh.comm.bcast(angle, root=0)
+    record_property("angle_error_deg", angle - theta_deg)
     assert abs(angle - theta_deg) < 3.0, angle

@@ -25,4 +25,4 @@ rule wet:
         " --case {wildcards.case} --mesh {input.mesh} --packing {input.packing} --out {output}"
 
 
-TARGETS.extend(expand(f"{RESULTS}/runs/wetting/{{case}}.nc", case=stage_cases("wetting")))
+TARGETS.extend(expand(f"{RESULTS}/runs/wetting/{{case}}.nc", case=dataset_cases(config, "wetting")))  # wetting.seeds

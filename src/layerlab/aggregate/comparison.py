@@ -167,7 +167,33 @@ def wetting_rows(targets: Mapping, wet: xr.Dataset | None) -> list[Row]:
     rows.append(ordering_row("5f", "breakthrough time falls as the L share grows (key: L share)",
                              "L-Dry-S 30 mg/cm2", bt5, run if len(run) >= 2 else [f"{s:g}" for s in shares],
                              descending=False, unit="s"))
+    _add_seed_notes(rows, wet, arch3, shares)
     return rows
+
+
+def _add_seed_notes(rows: list[Row], wet: xr.Dataset | None, arch3: Sequence[str], shares: Sequence[float]) -> None:
+    """Append to the wetting ordering rows the mean +- spread over seeds and whether the model's
+    ordering is significant across seeds (:mod:`layerlab.aggregate.wetting_stats`)."""
+    from layerlab.aggregate.wetting_stats import seed_note, seed_stats
+    if wet is None:
+        return
+    var = {"1d": ("breakthrough_time", 1.0, "s"), "1e": ("trapped_air_fraction", 100.0, "%")}
+    for row in rows:
+        if row.kind != "ordering" or row.holds == "not run":
+            continue
+        if row.figure in var:
+            name, scale, unit = var[row.figure]
+            stats = {a: seed_stats(wet.get(name), architecture=a, loading=29.6, porosity=0.55, ls_ratio=0.5)
+                     for a in arch3}
+        elif row.figure == "5f":
+            scale, unit = 1.0, "s"
+            stats = {f"{s:g}": seed_stats(wet.get("breakthrough_time"), architecture="L-Dry-S", loading=30.0,
+                                          porosity=0.55, ls_ratio=s) for s in shares}
+            stats = {k: v for k, v in stats.items() if v.n}
+        else:
+            continue
+        note = seed_note(stats, scale, unit)
+        row.note = f"{row.note}; {note}" if row.note else note
 
 
 def mechanism_rows(profiles: xr.Dataset | None, impedance: xr.Dataset | None) -> list[Row]:

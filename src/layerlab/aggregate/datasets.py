@@ -21,7 +21,7 @@ class RunSource:
     ----------
     stage : run folder under ``results/runs/``
     section : config section whose ``sweeps`` list the cases (absent section: no cases)
-    seeded : whether the cases carry packing seeds (geometry-based stages)
+    seeded : whether the cases carry packing seeds (geometry-based stages; see :func:`stage_seeds`)
     coords : extra scalar coordinates that tell this source apart (e.g. ``cell="half"``)
     """
 
@@ -53,7 +53,8 @@ FULL_CELL = RunSource("fullcell", "fullcell", coords={"cell": "full"})
 DATASETS: dict[str, DatasetSpec] = {
     "wetting": DatasetSpec((RunSource("wetting", "wetting", seeded=True),),
                            ("breakthrough_time", "trapped_air_fraction", "air_fraction_profile",
-                            "saturation", "outlet_electrolyte_fraction", "time_to_steady_state"),
+                            "saturation", "outlet_electrolyte_fraction", "time_to_steady_state",
+                            "breakthrough_time_by_definition"),
                            wetting_summary),
     "transport": DatasetSpec((RunSource("transport", "transport", seeded=True),)),
     "network": DatasetSpec((RunSource("network", "network", seeded=True),)),
@@ -74,12 +75,19 @@ def _spec(name: str) -> DatasetSpec:
     return DATASETS[name]
 
 
+def stage_seeds(config: Mapping[str, Any], section: str) -> list[int]:
+    """Packing seeds of a seeded stage: its own ``<section>.seeds`` when set (``wetting.seeds``:
+    statistics over packings without multiplying the 3D packings), else ``geometry.seeds``."""
+    own = (config.get(section) or {}).get("seeds")
+    return list(own) if own is not None else list(config["geometry"]["seeds"])
+
+
 def source_cases(config: Mapping[str, Any], source: RunSource) -> list[str]:
     """Case names of one run family in this config (none when its section is absent)."""
     sweeps = config.get(source.section, {}).get("sweeps", [])
     if not sweeps:
         return []
-    seeds = config["geometry"]["seeds"] if source.seeded else None
+    seeds = stage_seeds(config, source.section) if source.seeded else None
     return [c.name for c in cases_of(config, sweeps, seeds)]
 
 

@@ -72,7 +72,18 @@ def wetting_summary(ds: xr.Dataset) -> xr.Dataset:
     profile = np.full(DEPTH_GRID_M.size, np.nan)
     profile[inside] = np.interp(DEPTH_GRID_M[inside], depth, ds["air_fraction_profile"].values)
     time_attrs = {"long_name": "time since the start of filling", "units": "s"}
-    return xr.Dataset({
+    extra = {}
+    if "outlet_electrolyte_flux_fraction" in ds:        # runs before issue 16 lack the series
+        from layerlab.wetting.metrics import breakthrough_variants
+        names = {"outlet_fraction": "outlet_electrolyte_fraction", "outlet_fraction_raw": "outlet_electrolyte_fraction_raw",
+                 "outlet_flux_fraction": "outlet_electrolyte_flux_fraction",
+                 "outlet_flux_fraction_raw": "outlet_electrolyte_flux_fraction_raw"}
+        variants = breakthrough_variants(t, {k: ds[v].values for k, v in names.items() if v in ds})
+        extra["breakthrough_time_by_definition"] = xr.Variable(
+            "breakthrough_definition", np.array(list(variants.values())),
+            {"units": "s", "long_name": "1 % outlet breakthrough time under each definition of the outlet fraction"})
+        definitions = np.array(list(variants), dtype=str)
+    out = xr.Dataset({
         "breakthrough_time": ((), float(ds["breakthrough_time"]), dict(ds["breakthrough_time"].attrs)),
         "trapped_air_fraction": ((), float(ds["trapped_air_fraction_final"]),
                                  dict(ds["trapped_air_fraction_final"].attrs)),
@@ -82,3 +93,8 @@ def wetting_summary(ds: xr.Dataset) -> xr.Dataset:
         "air_fraction_profile": (("depth",), profile, dict(ds["air_fraction_profile"].attrs)),
     }, coords={"time": ("time", WETTING_TIME_GRID_S, time_attrs),
                "depth": ("depth", DEPTH_GRID_M, {"long_name": "depth from the current collector", "units": "m"})})
+    if extra:
+        out = out.assign_coords(breakthrough_definition=("breakthrough_definition", definitions, {
+            "units": "1", "long_name": "outlet signal (area or flux; clipped or raw) / level (of the maximum or final value)"}))
+        out = out.assign(extra)
+    return out

@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from layerlab.aggregate.select import select
+from layerlab.aggregate.wetting_stats import seed_stats
 from layerlab.reference import block_of_figure
 from layerlab.figures.plots import ARCH_COLORS, FigureSpec, _note, bar_figure, capacity_figure, line_figure
 
@@ -57,25 +58,37 @@ def _wetting_scalar(ds: Datasets, var: str, arch: str, loading: float, ls: float
     return float("nan") if da is None or da.size != 1 else scale * float(da.values.reshape(-1)[0])
 
 
+def _wetting_seeds(ds: Datasets, var: str, arch: str, loading: float, ls: float, scale: float = 1.0) -> list[float]:
+    """The values of each packing seed that ran (see :mod:`layerlab.aggregate.wetting_stats`)."""
+    wet = ds.get("wetting")
+    stats = seed_stats(None if wet is None else wet.get(var), architecture=arch, loading=loading,
+                       porosity=0.55, ls_ratio=ls)
+    return [scale * v for v in stats.values]
+
+
 def fig1d(ds: Datasets, targets: Mapping) -> plt.Figure:
     archs = ["L-S", "Mix", "S-L", "L-Dry-S", "S-Dry-L"]
     vals = {a: _wetting_scalar(ds, "breakthrough_time", a, 29.6, 0.5) for a in archs}
+    seeds = {a: _wetting_seeds(ds, "breakthrough_time", a, 29.6, 0.5) for a in archs}
     return bar_figure(vals, "1 % outlet breakthrough time (s)",
-                      "Fig. 1d: wetting speed (paper order: L-S < Mix < S-L)")
+                      "Fig. 1d: wetting speed (paper order: L-S < Mix < S-L)", per_seed=seeds)
 
 
 def fig1e(ds: Datasets, targets: Mapping) -> plt.Figure:
     archs = ["L-S", "Mix", "S-L", "L-Dry-S", "S-Dry-L"]
     vals = {a: _wetting_scalar(ds, "trapped_air_fraction", a, 29.6, 0.5, 100.0) for a in archs}
+    seeds = {a: _wetting_seeds(ds, "trapped_air_fraction", a, 29.6, 0.5, 100.0) for a in archs}
     paper = targets["wetting_simulation"]["reported"]["fig1e_mean_trapped_air_pct"]
-    return bar_figure(vals, "trapped air at steady state (% of pore area)", "Fig. 1e: trapped air", paper)
+    return bar_figure(vals, "trapped air at steady state (% of pore area)", "Fig. 1e: trapped air", paper,
+                      per_seed=seeds)
 
 
 def fig5f(ds: Datasets, targets: Mapping) -> plt.Figure:
     shares = [0.3, 0.4, 0.5, 0.6, 0.7]
     vals = [_wetting_scalar(ds, "breakthrough_time", "L-Dry-S", 30.0, s) for s in shares]
+    seeds = [_wetting_seeds(ds, "breakthrough_time", "L-Dry-S", 30.0, s) for s in shares]
     return line_figure(shares, vals, "L share of the thickness (-)", "1 % outlet breakthrough time (s)",
-                       "Fig. 5f: L-Dry-S 30 mg/cm$^2$ (paper: falls with the L share)")
+                       "Fig. 5f: L-Dry-S 30 mg/cm$^2$ (paper: falls with the L share)", per_seed=seeds)
 
 
 def fig6(ds: Datasets, targets: Mapping) -> plt.Figure:

@@ -93,14 +93,34 @@ def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[
     return fig
 
 
+def _seed_marks(ax: plt.Axes, x: Sequence[float], per_seed: Sequence[Sequence[float]]) -> None:
+    """Each seed's value as a dot and the mean +- one standard deviation as an error bar."""
+    labelled = False
+    for xi, vals in zip(x, per_seed):
+        vals = np.asarray(vals, dtype=float)
+        vals = vals[np.isfinite(vals)]
+        if vals.size == 0:
+            continue
+        ax.plot(np.full(vals.size, xi), vals, "o", ms=3, color="k", alpha=0.6,
+                label=None if labelled else "seeds")
+        labelled = True
+        if vals.size >= 2:
+            ax.errorbar([xi], [vals.mean()], yerr=[vals.std(ddof=1)], color="k", capsize=4, lw=1)
+
+
 def bar_figure(values: Mapping[str, float], ylabel: str, title: str,
-               paper: Mapping[str, float] | None = None) -> plt.Figure:
-    """One bar per key (NaN bars are named as not run), paper values as markers."""
+               paper: Mapping[str, float] | None = None,
+               per_seed: Mapping[str, Sequence[float]] | None = None) -> plt.Figure:
+    """One bar per key (NaN bars are named as not run), paper values as markers; with ``per_seed``
+    the bars are the means, each seed a dot, and the error bars one standard deviation."""
     fig, ax = plt.subplots(figsize=(4.6, 3.6))
     keys = list(values)
     x = np.arange(len(keys))
     heights = [values[k] for k in keys]
-    ax.bar(x, np.nan_to_num(heights), color=[ARCH_COLORS.get(k, "tab:gray") for k in keys], label="model")
+    ax.bar(x, np.nan_to_num(heights), color=[ARCH_COLORS.get(k, "tab:gray") for k in keys],
+           label="model" if per_seed is None else "model (mean over seeds, +- 1 sd)")
+    if per_seed is not None:
+        _seed_marks(ax, x, [per_seed.get(k, ()) for k in keys])
     for xi, k in zip(x, keys):
         if paper and k in paper:
             ax.plot([xi], [paper[k]], **PAPER_STYLE)
@@ -115,12 +135,16 @@ def bar_figure(values: Mapping[str, float], ylabel: str, title: str,
     return fig
 
 
-def line_figure(x: Sequence[float], y: Sequence[float], xlabel: str, ylabel: str, title: str) -> plt.Figure:
-    """A single model curve through the points that ran (NaN points are named as not run)."""
+def line_figure(x: Sequence[float], y: Sequence[float], xlabel: str, ylabel: str, title: str,
+                per_seed: Sequence[Sequence[float]] | None = None) -> plt.Figure:
+    """A single model curve through the points that ran (NaN points are named as not run); with
+    ``per_seed`` the curve is the mean, each seed a dot, the error bars one standard deviation."""
     fig, ax = plt.subplots(figsize=(4.6, 3.6))
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     ran = np.isfinite(y)
-    ax.plot(x[ran], y[ran], "-o", label="model")
+    ax.plot(x[ran], y[ran], "-o", label="model" if per_seed is None else "model (mean over seeds, +- 1 sd)")
+    if per_seed is not None:
+        _seed_marks(ax, x, per_seed)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

@@ -13,6 +13,10 @@ assembles both parts from scratch (first factorisation, restarts from a checkpoi
 Dirichlet rows and columns: every assembly skips them; ``A_rest`` carries the unit diagonal of the
 constrained dofs and ``A_mass`` a zero one (dolfinx *inserts* the diagonal, so increments re-insert
 the same value).
+
+The lifting of the Dirichlet values, ``-A[:, bc] g``, is linear in the matrix too: ``lift_rest`` and
+``lift_mass`` are kept with the parts (incremented on the same cells), so a new step size or frozen
+field needs no assembly over the whole mesh for it either.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ class SplitMatrix:
         self._coeffs = {c: c for c in (forms.phi_f, forms.phi_f_next)}
         self.cells_updated = 0                           # owned cells reassembled by the last update
         self.step_matrix: PETSc.Mat | None = None
+        self.lift_rest = fem.petsc.create_vector(forms.W)
+        self.lift_mass = fem.petsc.create_vector(forms.W)
+        self._lift_tmp = fem.petsc.create_vector(forms.W)
 
     def new_matrix(self) -> PETSc.Mat:
         """A matrix with the nonzero pattern of the whole step matrix (both parts share it)."""
@@ -49,7 +56,20 @@ class SplitMatrix:
             mat.zeroEntries()
             fem.petsc.assemble_matrix(mat, form, bcs=self.bcs, diag=diag)
             mat.assemble()
+        for vec, form in ((self.lift_rest, self.forms.a_rest), (self.lift_mass, self.forms.a_mass)):
+            with vec.localForm() as loc:
+                loc.set(0.0)
+            self._add_lifting(vec, form)
         self.cells_updated = self._n_owned_cells
+
+    def _add_lifting(self, vec: PETSc.Vec, form: fem.Form) -> None:
+        """``vec += -A(form)[:, bc] g`` on the owned entries."""
+        tmp = self._lift_tmp
+        with tmp.localForm() as loc:
+            loc.set(0.0)
+        fem.petsc.apply_lifting(tmp, [form], bcs=[self.bcs])
+        tmp.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        vec.axpy(1.0, tmp)
 
     def update(self, phi_target: np.ndarray) -> None:
         """Move ``phi_f`` towards ``phi_target`` (P1 values incl. ghosts, consistent across ranks)
@@ -63,10 +83,12 @@ class SplitMatrix:
         msh = f.W.mesh
         spaces = [f.W, f.W]
         subdomains = {fem.IntegralType.cell: [(1, cells)]}
-        for mat, compiled, diag in ((self.rest, f.delta_rest, 1.0), (self.mass, f.delta_mass, 0.0)):
+        for mat, vec, compiled, diag in ((self.rest, self.lift_rest, f.delta_rest, 1.0),
+                                         (self.mass, self.lift_mass, f.delta_mass, 0.0)):
             delta = fem.create_form(compiled, spaces, msh, subdomains, self._coeffs, {})
             fem.petsc.assemble_matrix(mat, delta, bcs=self.bcs, diag=diag)   # (re)inserts the same diagonal
             mat.assemble()
+            self._add_lifting(vec, delta)
         f.phi_f.x.array[:] = f.phi_f_next.x.array
 
     def combine(self, dt_hat: float) -> PETSc.Mat:
@@ -77,3 +99,8 @@ class SplitMatrix:
             self.rest.copy(self.step_matrix, SAME)
         self.step_matrix.axpy(1.0 / dt_hat, self.mass, SAME)
         return self.step_matrix
+
+    def combine_lifting(self, dt_hat: float, out: PETSc.Vec) -> None:
+        """``out = lift_rest + lift_mass / dt_hat`` (owned entries): the lifting of the step matrix."""
+        self.lift_rest.copy(out)
+        out.axpy(1.0 / dt_hat, self.lift_mass)

@@ -83,7 +83,8 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
     width = math.sqrt(2.0) * params.eps_hat
     solver = WettingSolver(msh, bnd, params, lambda x: np.tanh((x[1] - y0) / width))
     phi = solver.field("phi", "old")
-    probe = Probe(phi, solver.ds, (tags.OUTLET,), ElectrodeBand(yb, yt), int(section.get("profile_bins", 20)))
+    probe = Probe(phi, solver.ds, (tags.OUTLET,), ElectrodeBand(yb, yt), int(section.get("profile_bins", 20)),
+                  u=solver.field("u", "old"))
     schedule = Schedule(end_time_s=params.end_time_s,
                         record_interval_s=float(section.get("record_interval_s", 1e-3)),
                         checkpoint_interval_s=float(section.get("checkpoint_interval_s", 0.05)),

@@ -5,7 +5,11 @@ ranks, so it does not depend on the partition.  Definitions:
 
 - electrolyte / air volume: ``int (1 +- phi)/2`` over the pore space (unclipped ``phi``, the
   quantity the scheme conserves);
-- outlet electrolyte fraction: ``int_outlet (1 + clip(phi))/2 ds / |outlet|``;
+- outlet electrolyte fraction: ``int_outlet (1 + clip(phi))/2 ds / |outlet|`` (``outlet_fraction``);
+  the same with the raw phase field (``outlet_fraction_raw``), and the electrolyte share of the
+  volume flux through the outlet, ``int_outlet (1 + phi)/2 u.n ds / int_outlet u.n ds``, clipped and
+  raw (``outlet_flux_fraction``, ``outlet_flux_fraction_raw``; with a velocity only): the
+  definitions the "1 % VOF" breakthrough time is compared under (:func:`breakthrough_variants`);
 - electrode saturation: electrolyte share ``(1 + clip(phi))/2`` of the pore area with
   ``y_bottom <= y <= y_top`` (the electrode);
 - trapped-air fraction: air ``(1 - clip(phi))/2`` in the electrode above the lowest electrode point
@@ -38,9 +42,9 @@ class Probe:
     """Compiled integrals of a P1 phase field ``phi`` (updated in place by the caller)."""
 
     def __init__(self, phi: fem.Function, ds: ufl.Measure, outlet_ids: tuple[int, ...],
-                 band: ElectrodeBand, n_bins: int = 20) -> None:
+                 band: ElectrodeBand, n_bins: int = 20, u: fem.Function | None = None) -> None:
         msh = phi.function_space.mesh
-        self.comm, self.phi, self.band, self.n_bins = msh.comm, phi, band, n_bins
+        self.comm, self.phi, self.band, self.n_bins, self.u = msh.comm, phi, band, n_bins, u
         x = ufl.SpatialCoordinate(msh)
         dx = ufl.dx(domain=msh, metadata={"quadrature_degree": 4})
         c = clip(phi)
@@ -59,6 +63,12 @@ class Probe:
         if outlet_ids:
             ds_o = ds(outlet_ids)
             self.forms["outlet_electrolyte"] = fem.form((1.0 + c) / 2.0 * ds_o)
+            self.forms["outlet_electrolyte_raw"] = fem.form((1.0 + phi) / 2.0 * ds_o)
+            if u is not None:
+                un = ufl.dot(u, ufl.FacetNormal(msh))
+                self.forms["outlet_flux"] = fem.form(un * ds_o)
+                self.forms["outlet_electrolyte_flux"] = fem.form((1.0 + c) / 2.0 * un * ds_o)
+                self.forms["outlet_electrolyte_flux_raw"] = fem.form((1.0 + phi) / 2.0 * un * ds_o)
             self.outlet_length = self._sum(fem.form(1.0 * ds_o))
         else:
             self.outlet_length = 0.0
@@ -88,8 +98,13 @@ class Probe:
         res = {"electrolyte_volume": out["electrolyte_volume"], "air_volume": out["air_volume"],
                "saturation": out["electrode_electrolyte"] / ea,
                "trapped_air_fraction": out["trapped_air"] / ea}
-        res["outlet_fraction"] = (out["outlet_electrolyte"] / self.outlet_length
-                                  if "outlet_electrolyte" in out else 0.0)
+        length = self.outlet_length if self.outlet_length > 0 else float("nan")
+        res["outlet_fraction"] = out["outlet_electrolyte"] / length if "outlet_electrolyte" in out else 0.0
+        res["outlet_fraction_raw"] = out["outlet_electrolyte_raw"] / length if "outlet_electrolyte_raw" in out else 0.0
+        flux = out.get("outlet_flux", 0.0)
+        for key, form in (("outlet_flux_fraction", "outlet_electrolyte_flux"),
+                          ("outlet_flux_fraction_raw", "outlet_electrolyte_flux_raw")):
+            res[key] = out[form] / flux if form in out and flux > 0 else float("nan")
         return res
 
     def profile(self) -> tuple[np.ndarray, np.ndarray]:
@@ -104,9 +119,10 @@ class Probe:
 
 
 def breakthrough_time(t: np.ndarray, outlet_fraction: np.ndarray, share: float = 0.01,
-                      wet_threshold: float = 0.05) -> float:
+                      wet_threshold: float = 0.05, reference: str = "max") -> float:
     """First time the outlet electrolyte fraction reaches ``share`` x its maximum over the run
-    (the paper's "1 % VOF" time).
+    (``reference="max"``, the paper's "1 % VOF" time as the campaign reports it) or x its final
+    value (``reference="final"``).
 
     The crossing is interpolated linearly between records.  NaN when the maximum stays below
     ``wet_threshold`` (no electrolyte has reached the outlet, only diffuse-interface tails).
@@ -115,11 +131,36 @@ def breakthrough_time(t: np.ndarray, outlet_fraction: np.ndarray, share: float =
     t = np.asarray(t, dtype=float)
     if f.size == 0 or not np.nanmax(f) >= wet_threshold:
         return float("nan")
-    level = share * np.nanmax(f)
+    if reference not in ("max", "final"):
+        raise ValueError(f"reference must be 'max' or 'final', got {reference!r}")
+    level = share * (np.nanmax(f) if reference == "max" else f[-1])
     i = int(np.argmax(f >= level))
     if i == 0:
         return float(t[0])
     return float(t[i - 1] + (level - f[i - 1]) * (t[i] - t[i - 1]) / (f[i] - f[i - 1]))
+
+
+BREAKTHROUGH_SIGNALS = {
+    "area_clipped": "outlet_fraction", "area_raw": "outlet_fraction_raw",
+    "flux_clipped": "outlet_flux_fraction", "flux_raw": "outlet_flux_fraction_raw",
+}
+"""Definitions of the outlet "VOF": averaged over the outlet edge or weighted by the volume flux
+through it, with the phase field clipped to [-1, 1] or raw (the series :class:`Probe` records)."""
+
+
+def breakthrough_variants(t: np.ndarray, series: dict[str, np.ndarray], share: float = 0.01) -> dict[str, float]:
+    """The breakthrough time under each outlet signal of :data:`BREAKTHROUGH_SIGNALS` and each
+    reference level (``max``, ``final``): keys ``"<signal>/<reference>"`` (NaN when a signal was
+    not recorded).  A flux share is undefined while nothing flows out (the first record, at rest):
+    no electrolyte has crossed then, so it counts as 0."""
+    out = {}
+    for name, key in BREAKTHROUGH_SIGNALS.items():
+        f = np.asarray(series.get(key, []), dtype=float)
+        ok = f.size == len(t) and f.size > 0
+        f = np.where(np.isfinite(f), f, 0.0) if ok else f
+        for ref in ("max", "final"):
+            out[f"{name}/{ref}"] = breakthrough_time(t, f, share, reference=ref) if ok else float("nan")
+    return out
 
 
 def steady_time(t: np.ndarray, series: np.ndarray, tol: float) -> float:

@@ -22,6 +22,12 @@ def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile
     })
     ts = {
         "outlet_electrolyte_fraction": (a["outlet_fraction"], "1", "electrolyte volume fraction on the outlet edge"),
+        "outlet_electrolyte_fraction_raw": (a["outlet_fraction_raw"], "1",
+                                            "electrolyte fraction on the outlet edge, unclipped phase field"),
+        "outlet_electrolyte_flux_fraction": (a["outlet_flux_fraction"], "1",
+                                             "electrolyte share of the volume flux through the outlet"),
+        "outlet_electrolyte_flux_fraction_raw": (a["outlet_flux_fraction_raw"], "1",
+                                                 "electrolyte share of the outlet volume flux, unclipped phase field"),
         "saturation": (a["saturation"], "1", "electrolyte saturation of the electrode pore space"),
         "trapped_air_fraction": (a["trapped_air_fraction"], "1",
                                  "air behind the lowest electrolyte point, per electrode pore area"),
@@ -33,7 +39,8 @@ def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile
         "time_step": (a["dt"], "s", "time step in use"),
     }
     for name, (v, units, long_name) in ts.items():
-        ds[name] = ("time", v, {"units": units, "long_name": long_name})
+        if len(v) == a["t"].size:         # (a run resumed from an older checkpoint lacks the newer series)
+            ds[name] = ("time", v, {"units": units, "long_name": long_name})
     ds["air_fraction_profile"] = ("depth", air_profile, {"units": "1", "long_name": "air fraction of the pore area at the end"})
     ds["vertex_x"] = ("vertex", vertex_xy_m[:, 0], {"units": "m", "long_name": "vertex x"})
     ds["vertex_y"] = ("vertex", vertex_xy_m[:, 1], {"units": "m", "long_name": "vertex y (up, from the outlet)"})
@@ -41,6 +48,13 @@ def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile
                                                "geometry_case": case})
     ds["breakthrough_time"] = ((), metrics["breakthrough_time"], {
         "units": "s", "long_name": "first time the outlet electrolyte fraction reaches 1 % of its run maximum"})
+    variants = [k.split("/", 1)[1] for k in metrics if k.startswith("breakthrough_time/")]
+    ds = ds.assign_coords(breakthrough_definition=("breakthrough_definition", np.array(variants, dtype=str), {
+        "units": "1", "long_name": "outlet signal (edge-averaged area or volume flux; clipped or raw phase field)"
+                                   " / level (1 % of the run maximum or of the final value)"}))
+    ds["breakthrough_time_by_definition"] = ("breakthrough_definition",
+                                             np.array([metrics[f"breakthrough_time/{k}"] for k in variants]), {
+        "units": "s", "long_name": "1 % outlet breakthrough time under each definition of the outlet fraction"})
     ds["steady_state_time"] = ((), metrics["steady_state_time"], {
         "units": "s", "long_name": "earliest time after which saturation stays within steady_tol of its final value"})
     ds["trapped_air_fraction_final"] = ((), metrics["trapped_air_fraction_final"], {

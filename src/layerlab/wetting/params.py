@@ -19,6 +19,7 @@ from layerlab.errors import InputError, require, require_in_range
 
 LENGTH_SCALE_M = 1e-6
 VELOCITY_SCALE_M_S = 1e-4
+LINEAR_SOLVERS = ("krylov", "lu")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class WettingParams:
     phi_drift_max: float = 0.2
     phi_update_tol: float = 1e-3     # 1e-2 was 7 % faster but biased the inflow balance by 0.1 %
     max_retries: int = 6
+    linear_solver: str = "lu"        # or "krylov" (measured slower: bench/bench_wetting.py, solver.py)
+    krylov_rtol: float = 1e-11       # true residual / right-hand side (phase areas conserved to ~1e-12)
+    krylov_refactor_iterations: int = 8
+    krylov_max_iterations: int = 30
     phi_bound: float = 1.5
     end_time_s: float = 1.0
     initial_front_below_inlet_m: float = 2e-6
@@ -116,6 +121,15 @@ class WettingParams:
                 f"got {self.dt_initial_s!r}", f"[dt_min_s, dt_max_s] = [{self.dt_min_s}, {self.dt_max_s}]")
         require(int(self.refactor_every) == self.refactor_every and self.refactor_every >= 1,
                 f"{prefix}.refactor_every", f"got {self.refactor_every!r}", "an integer >= 1")
+        require(self.linear_solver in LINEAR_SOLVERS, f"{prefix}.linear_solver", f"got {self.linear_solver!r}",
+                " or ".join(repr(s) for s in LINEAR_SOLVERS))
+        require(isinstance(self.krylov_rtol, (int, float)) and 0.0 < self.krylov_rtol < 1e-6,
+                f"{prefix}.krylov_rtol", f"got {self.krylov_rtol!r}", "a number in (0, 1e-6)")
+        for name in ("krylov_refactor_iterations", "krylov_max_iterations"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and value >= 1, f"{prefix}.{name}", f"got {value!r}", "an integer >= 1")
+        require(self.krylov_refactor_iterations <= self.krylov_max_iterations, f"{prefix}.krylov_refactor_iterations",
+                f"got {self.krylov_refactor_iterations!r}", f"<= krylov_max_iterations = {self.krylov_max_iterations}")
         require(int(self.max_retries) == self.max_retries and self.max_retries >= 0,
                 f"{prefix}.max_retries", f"got {self.max_retries!r}", "an integer >= 0")
         require(math.isfinite(self.phi_update_tol) and 0.0 <= self.phi_update_tol <= self.phi_drift_max,

@@ -11,12 +11,13 @@ from typing import Callable
 
 import numpy as np
 
-from layerlab.wetting.metrics import Probe, breakthrough_time, steady_time
+from layerlab.wetting.metrics import Probe, breakthrough_time, breakthrough_variants, steady_time
 from layerlab.wetting.solver import WettingSolver
 
 log = logging.getLogger("layerlab.wetting")
 
-SERIES = ("electrolyte_volume", "air_volume", "saturation", "trapped_air_fraction", "outlet_fraction")
+SERIES = ("electrolyte_volume", "air_volume", "saturation", "trapped_air_fraction", "outlet_fraction",
+          "outlet_fraction_raw", "outlet_flux_fraction", "outlet_flux_fraction_raw")
 
 
 @dataclass
@@ -60,18 +61,21 @@ def simulate(solver: WettingSolver, probe: Probe, schedule: Schedule,
             hist = extra["history"]
             log.info("resumed from checkpoint at t = %.6g s (step %d)", solver.time_s, solver.step_count)
     phi_map = solver._phi_map
+    u_map = np.asarray(solver.forms.spaces["u"][1]).ravel()
     wall0 = time.perf_counter()
     last_log = -math.inf
     steps_here = 0
     while True:
         probe.phi.x.array[:] = solver.forms.w_old.x.array[phi_map]
+        if probe.u is not None:
+            probe.u.x.array[:] = solver.forms.w_old.x.array[u_map]
         t = solver.time_s
         if t >= hist.next_record_s - 1e-12 * schedule.end_time_s:
             vals = probe.values()
             hist.series["t"].append(t)
             hist.series["dt"].append(solver.dt_s)
             for k in SERIES:
-                hist.series[k].append(vals[k])
+                hist.series.setdefault(k, []).append(vals[k])
             hist.next_record_s = (math.floor(t / schedule.record_interval_s + 1e-9) + 1) * schedule.record_interval_s
             if _is_steady(hist, schedule):
                 hist.stopped_steady = True
@@ -118,4 +122,5 @@ def run_metrics(hist: History, steady_tol: float) -> dict[str, float]:
     return {"breakthrough_time": breakthrough_time(a["t"], a["outlet_fraction"]),
             "steady_state_time": t_steady,
             "trapped_air_fraction_final": float(a["trapped_air_fraction"][-1]),
-            "saturation_final": float(a["saturation"][-1])}
+            "saturation_final": float(a["saturation"][-1]),
+            **{f"breakthrough_time/{k}": v for k, v in breakthrough_variants(a["t"], a).items()}}

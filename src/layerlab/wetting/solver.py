@@ -1,18 +1,27 @@
-"""Time stepping of the coupled scheme: frozen-matrix LU reuse, adaptive steps, retries, checkpoints.
+"""Time stepping of the coupled scheme: frozen matrix, reused LU factors, adaptive steps, retries, checkpoints.
 
 One :class:`WettingSolver` owns the forms of :mod:`layerlab.wetting.model`, the boundary conditions
-and a MUMPS LU solver.  The matrix (through ``phi_f`` and ``dt``) is reassembled and refactorised
+and a MUMPS LU solver.  The matrix (through ``phi_f`` and ``dt``) is updated ("refrozen")
 every ``params.refactor_every`` steps, and sooner once the phase field has drifted from the frozen
-one by more than ``params.phi_drift_max`` anywhere; between refactorisations only the right-hand
-side changes.  The drift limit matters: the frozen advection ``u . grad(phi_f)`` keeps feeding
+one by more than ``params.phi_drift_max`` anywhere; between updates only the right-hand
+side changes.  How a changed matrix is solved is ``params.linear_solver``:
+
+- ``"lu"``: every matrix update is refactorised (the direct solve of each step);
+- ``"krylov"`` (default): GMRES (right preconditioned, so the true residual is what converges, to
+  ``krylov_rtol`` of the right-hand side) on the current matrix, preconditioned by the MUMPS factors
+  of an earlier one.  The factors are rebuilt only when a solve needed more than
+  ``krylov_refactor_iterations`` iterations (from the next step on), or at once when it did not
+  converge.  The scheme, and so every result, is that of ``"lu"`` to the solver tolerance; a
+  refactorisation costs ~10-15 preconditioned iterations, and the front moves by a few cells between
+  two, so most updates need none.  The drift limit matters: the frozen advection ``u . grad(phi_f)`` keeps feeding
 ``phi`` where the interface *was*, so a front that moves past its frozen position (a meniscus
 snapping through a throat) overshoots ``|phi| = 1`` and, on real packings, left the allowed band
 after ~0.2 s with a fixed ``K = 10``.
 A refactorisation moves the frozen field only at vertices that changed by more than
 ``params.phi_update_tol`` and reassembles only their cells (:mod:`layerlab.wetting.assembly`; about a
 tenth of the cells in the packings, a third less time per factorisation than a whole assembly).
-The step size is changed only at refactorisation points (brought forward while the step could double).
-The lifting of the Dirichlet values is cached with the factors.  A failed step (non-finite values, or the
+The step size is changed only at matrix updates (brought forward while the step could double).
+The lifting of the Dirichlet values is kept with the matrix parts.  A failed step (non-finite values, or the
 phase field leaving ``[-phi_bound, phi_bound]``) is discarded, the step halved and retried; after
 ``max_retries`` consecutive failures :class:`WettingDiverged` is raised (the last checkpoint on
 disk is left as it is).
@@ -39,9 +48,8 @@ log = logging.getLogger("layerlab.wetting")
 
 
 GROW_AFTER_STEPS = 3
-"""Refactorise early, to double the step, once this many steps in a row would allow it (one
-factorisation costs about ten solves: the ramp from ``dt_initial_s`` no longer waits for
-``refactor_every`` steps per doubling)."""
+"""Update the matrix early, to double the step, once this many steps in a row would allow it (the
+ramp from ``dt_initial_s`` does not wait for ``refactor_every`` steps per doubling)."""
 
 
 class WettingDiverged(SolverError):
@@ -100,16 +108,29 @@ class WettingSolver:
         self.forms.w_old.x.scatter_forward()
         self.forms.w_new.x.array[:] = self.forms.w_old.x.array
         self.parts = SplitMatrix(self.forms, self.bcs, params.phi_update_tol)
-        self.A: PETSc.Mat | None = None      # the frozen matrix (LU factors reused)
-        self._fresh_parts = True          # the next factorisation assembles the parts from scratch
+        self.A: PETSc.Mat | None = None      # the frozen matrix of the current step
+        self.P: PETSc.Mat | None = None      # the matrix whose LU factors are held ("krylov": a copy)
+        self._krylov = params.linear_solver == "krylov"
+        self._refactor = True             # rebuild the LU factors at the next matrix update
+        self._fresh_parts = True          # the next matrix update assembles the parts from scratch
         self.b = fem.petsc.create_vector(self.forms.W)
         self.b_lift = fem.petsc.create_vector(self.forms.W)   # -A[:, bc] g of the frozen matrix
         self.ksp = PETSc.KSP().create(self.comm)
-        self.ksp.setType("preonly")
         pc = self.ksp.getPC()
         pc.setType("lu")
         pc.setFactorSolverType("mumps")
-        self.n_factorisations = 0
+        if self._krylov:
+            self.ksp.setType("gmres")
+            self.ksp.setGMRESRestart(params.krylov_max_iterations)
+            self.ksp.setPCSide(PETSc.PC.Side.RIGHT)
+            self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
+            self.ksp.setTolerances(rtol=params.krylov_rtol, atol=0.0, max_it=params.krylov_max_iterations)
+            self.ksp.setInitialGuessNonzero(True)      # the previous step's state
+        else:
+            self.ksp.setType("preonly")
+        self.n_factorisations = 0         # LU factorisations (checkpoints included)
+        self.n_matrix_updates = 0         # changes of the frozen field or step size
+        self.krylov_iterations = 0        # GMRES iterations over all steps ("krylov")
         self.timings = {"factorise_s": 0.0, "assemble_s": 0.0, "solve_s": 0.0}   # wall time (this rank)
 
     # ---- set-up ----------------------------------------------------------------------------------
@@ -180,7 +201,7 @@ class WettingSolver:
     # ---- one step --------------------------------------------------------------------------------
     def _factorise(self) -> None:
         """Freeze the current phase field (within ``phi_update_tol``) and step size in the matrix
-        and factorise it."""
+        (and factorise it, with ``"lu"`` or when the Krylov solves asked for it)."""
         f = self.forms
         phi_now = f.w_old.x.array[self._phi_map]
         if self._fresh_parts:
@@ -190,30 +211,44 @@ class WettingSolver:
             self.parts.update(phi_now)
             self.timings["assemble_s"] += time.perf_counter() - t0
         f.dt.value = self.dt_hat
-        self._build_factors()
-        self.n_factorisations += 1
+        self._build_factors(refactor=self._refactor or not self._krylov)
+        self.n_matrix_updates += 1
         self._since_factor = 0
         self._need_factor = False
 
-    def _build_factors(self) -> None:
+    def _build_factors(self, refactor: bool = True) -> None:
         """Assemble the matrix of ``phi_f`` and ``dt`` (its parts from scratch when
-        ``_fresh_parts``), factorise it, and cache the lifting of the Dirichlet values (constant
-        while the matrix is)."""
+        ``_fresh_parts``) and its lifting of the Dirichlet values (constant while the matrix is);
+        factorise it when ``refactor``."""
         t0 = time.perf_counter()
-        f = self.forms
         if self._fresh_parts:
             self.parts.rebuild()
             self._fresh_parts = False
-        t1 = time.perf_counter()
-        self.timings["assemble_s"] += t1 - t0
-        t0 = t1
         self.A = self.parts.combine(self.dt_hat)
-        self.ksp.setOperators(self.A)
-        self.ksp.setUp()
-        with self.b_lift.localForm() as loc:
-            loc.set(0.0)
-        fem.petsc.apply_lifting(self.b_lift, [f.a], bcs=[self.bcs])
-        self.b_lift.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        self.parts.combine_lifting(self.dt_hat, self.b_lift)
+        self.timings["assemble_s"] += time.perf_counter() - t0
+        if refactor:
+            self._refactorise()
+        else:
+            self.ksp.setOperators(self.A, self.P)
+
+    def _refactorise(self) -> None:
+        """LU-factorise the current matrix (held as a copy with ``"krylov"``, whose matrix moves on)."""
+        t0 = time.perf_counter()
+        if self._krylov:
+            if self.P is None:
+                self.P = self.A.copy()
+            else:
+                self.A.copy(self.P, PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            self.ksp.getPC().setReusePreconditioner(False)
+            self.ksp.setOperators(self.A, self.P)
+            self.ksp.setUp()
+            self.ksp.getPC().setReusePreconditioner(True)
+        else:
+            self.ksp.setOperators(self.A)
+            self.ksp.setUp()
+        self.n_factorisations += 1
+        self._refactor = False
         self.timings["factorise_s"] += time.perf_counter() - t0
 
     def _solve(self) -> None:
@@ -225,7 +260,27 @@ class WettingSolver:
         self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         self.b.axpy(1.0, self.b_lift)
         fem.petsc.set_bc(self.b, self.bcs)
-        self.ksp.solve(self.b, f.w_new.x.petsc_vec)
+        x = f.w_new.x.petsc_vec
+        if self._krylov:
+            f.w_old.x.petsc_vec.copy(x)
+            self.ksp.solve(self.b, x)
+            its = self.ksp.getIterationNumber()
+            self.krylov_iterations += its
+            if self.ksp.getConvergedReason() < 0:      # the factors are too old: refactorise, solve again
+                log.debug("GMRES stopped after %d iterations (%s); refactorising",
+                          its, self.ksp.getConvergedReason())
+                self.timings["solve_s"] += time.perf_counter() - t0
+                self._refactorise()
+                t0 = time.perf_counter()
+                f.w_old.x.petsc_vec.copy(x)
+                self.ksp.solve(self.b, x)
+                self.krylov_iterations += self.ksp.getIterationNumber()
+                if self.ksp.getConvergedReason() < 0:
+                    raise PETSc.Error(int(self.ksp.getConvergedReason()))
+            elif its > self.params.krylov_refactor_iterations:
+                self._refactor = True
+        else:
+            self.ksp.solve(self.b, x)
         f.w_new.x.scatter_forward()
         self.timings["solve_s"] += time.perf_counter() - t0
 
@@ -330,7 +385,7 @@ class WettingSolver:
                          counters=np.array([self.step_count, self._since_factor, int(self._need_factor)]),
                          extra=np.array([extra or {}], dtype=object))
         self.comm.Barrier()
-        self._fresh_parts = True     # as a resumed run does: the same matrix, bit for bit
+        self._fresh_parts = True     # as a resumed run does: the same matrix and factors, bit for bit
         self._build_factors()
 
     def load_checkpoint(self, folder: str | Path) -> dict | None:

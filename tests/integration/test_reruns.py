@@ -45,6 +45,7 @@ def _mini_config(repo: Path, work: Path) -> dict:
     cfg["geometry"].update(sweeps2d=["wet"], sweeps3d=[])
     cfg["wetting"]["sweeps"] = ["wet"]
     cfg["transport"]["sweeps"] = []
+    cfg["network"]["sweeps"] = []
     cfg["electrochem"]["sweeps"] = ["rate"]
     cfg["electrochem"]["parameters"] = "params.yaml"     # a copy the test edits (resolved keeps the original)
     cfg["impedance"]["sweeps"] = ["imp"]

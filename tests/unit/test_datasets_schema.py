@@ -32,8 +32,9 @@ PROVENANCE = ("Conventions", "layerlab_version", "git_commit", "config_hash", "d
 
 # dataset -> (its dims, {variable: dims it must have})
 SCHEMA: dict[str, tuple[set[str], dict[str, set[str]]]] = {
-    "wetting": (CASE_DIMS | {"seed", "time", "depth"}, {
+    "wetting": (CASE_DIMS | {"seed", "time", "depth", "breakthrough_definition"}, {
         "breakthrough_time": CASE_DIMS | {"seed"},
+        "breakthrough_time_by_definition": CASE_DIMS | {"seed", "breakthrough_definition"},
         "trapped_air_fraction": CASE_DIMS | {"seed"},
         "air_fraction_profile": CASE_DIMS | {"seed", "depth"},
         "saturation": CASE_DIMS | {"seed", "time"},
@@ -97,7 +98,9 @@ def _wetting_run(case: str) -> xr.Dataset:
 
     v = _value(case)
     t = np.linspace(0.0, 0.4 + 0.01 * (v % 7), 41)
-    arrays = {"t": t, "outlet_fraction": np.clip(t - 0.2, 0, None), "saturation": np.clip(2 * t, 0, 0.95),
+    outlet = np.clip(t - 0.2, 0, None)
+    arrays = {"t": t, "outlet_fraction": outlet, "outlet_fraction_raw": outlet, "outlet_flux_fraction": outlet,
+              "outlet_flux_fraction_raw": outlet, "saturation": np.clip(2 * t, 0, 0.95),
               "trapped_air_fraction": 0.01 + 0 * t, "electrolyte_volume": 100 * t, "air_volume": 100 - 100 * t,
               "dt": np.full_like(t, 1e-3)}
     hist = SimpleNamespace(as_arrays=lambda: arrays, stopped_steady=True)

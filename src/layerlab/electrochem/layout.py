@@ -110,38 +110,6 @@ class UnknownLayout:
             start += spec.size
         self.size = start
 
-    def __getitem__(self, k: int) -> int:
-        """Component index of the block's k-th unknown (negative k from the end)."""
-        if not -self.size <= k < self.size:
-            raise IndexError(f"block {self.name!r} has {self.size} components, not {k}")
-        return self.start + (k % self.size)
-
-
-def scalar_block(name: str, limit: float, differential: bool = False) -> BlockSpec:
-    return BlockSpec(name, (differential,), (limit,))
-
-
-def particle_block(name: str, radial_volumes: int) -> BlockSpec:
-    """``particle:<name>``: N differential stoichiometries and the algebraic surface logit."""
-    n = radial_volumes
-    return BlockSpec(f"particle:{name}", (True,) * n + (False,),
-                     (LIMIT_STOICHIOMETRY,) * n + (LIMIT_SURFACE_LOGIT,))
-
-
-class UnknownLayout:
-    """Blocks allocated consecutively; look-up by name."""
-
-    def __init__(self, specs: Iterable[BlockSpec], radial_volumes: int) -> None:
-        self.radial_volumes = radial_volumes
-        self.blocks: dict[str, Block] = {}
-        start = 0
-        for spec in specs:
-            if spec.name in self.blocks:
-                raise ValueError(f"block {spec.name!r} declared twice")
-            self.blocks[spec.name] = Block(spec, start)
-            start += spec.size
-        self.size = start
-
     @classmethod
     def for_cell(cls, populations: Sequence[str], radial_volumes: int, full_cell: bool = False,
                  sei: bool = False) -> "UnknownLayout":

@@ -1,7 +1,7 @@
 # electrochem rules (see layerlab.electrochem): DFN half-cell rate test per electrode design, its
 # impedance, the full cell, and the calibration of the mechanism sets.
 from layerlab.cases import parse_case
-from layerlab.electrochem.calibrate import required_inputs as calibration_inputs
+from layerlab.electrochem.calibration import required_inputs as calibration_inputs
 from layerlab.electrochem.mechanisms import stage_inputs
 
 

@@ -9,71 +9,17 @@ the output's attributes (``mechanisms``, ``mechanism_<name>``).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, Mapping
 
 from layerlab.cli import Command
-from layerlab.io import input_path
+from layerlab.electrochem.prepare import Prepared, prepare_case  # noqa: F401 (re-exported)
 from layerlab.settings import add_settings_arguments, job_config
 
 if TYPE_CHECKING:
     import xarray as xr
 
 log = logging.getLogger("layerlab.electrochem")
-
-
-
-@dataclasses.dataclass(frozen=True)
-class Prepared:
-    """Everything one DFN run of a case needs, and what the active mechanisms did."""
-
-    cell: Any
-    disc: Any
-    test: Any
-    mechanisms: dict
-
-
-def prepare_case(config: Mapping[str, Any], case_name: str, tortuosity: str | None = None) -> Prepared:
-    """Validated cell, discretisation and rate test of one case, mechanisms applied.
-
-    Parameters come from ``electrochem.parameters`` with ``electrochem.parameter_overrides``, then
-    the mechanisms listed in ``mechanisms.active`` (see :mod:`layerlab.electrochem.mechanisms`;
-    none active: exactly the plain design).
-    """
-    from layerlab.cases import parse_case
-    from layerlab.electrochem.cell import HalfCell
-    from layerlab.electrochem.dfn import Discretisation
-    from layerlab.electrochem.mechanisms import apply_mechanisms
-    from layerlab.electrochem.parameters import load_parameters
-    from layerlab.electrochem.protocols import RateTest
-    from layerlab.errors import InputError
-
-    ec = dict(config.get("electrochem", {}))
-    case = parse_case(case_name)
-    params = load_parameters(input_path(ec["parameters"]) if ec.get("parameters") else None)
-    params = params.with_overrides(ec.get("parameter_overrides"))
-    tau = tortuosity if tortuosity is not None else ec.get("tortuosity")
-    if isinstance(tau, str):
-        tau = input_path(tau)
-    applied = apply_mechanisms(config, case, params, tau)
-    cell = HalfCell(applied.params, applied.cathode)
-    disc_fields = {f.name for f in dataclasses.fields(Discretisation)}
-    disc_cfg = dict(ec.get("discretisation", {}))
-    for key in disc_cfg:
-        if key not in disc_fields:
-            raise InputError(f"electrochem.discretisation.{key}", "unknown key", ", ".join(sorted(disc_fields)))
-    disc = Discretisation(**disc_cfg)
-    proto = dict(ec.get("protocol", {}))
-    proto_fields = {f.name for f in dataclasses.fields(RateTest)}
-    for key in proto:
-        if key not in proto_fields:
-            raise InputError(f"electrochem.protocol.{key}", "unknown key", ", ".join(sorted(proto_fields)))
-    if "c_rates" in proto:
-        proto["c_rates"] = tuple(float(c) for c in proto["c_rates"])
-    test = RateTest(**proto)
-    test.validate(cell)
-    return Prepared(cell, disc, test, applied.record)
 
 
 def prepare(config: Mapping[str, Any], case_name: str, tortuosity: str | None = None):

@@ -151,7 +151,9 @@ def test_orderings_and_ties() -> None:
 
 def test_required_inputs_name_the_stage_runs_a_set_reads(cfg: dict) -> None:
     from layerlab.electrochem.calibrate import required_inputs
-    assert required_inputs(cfg) == []                       # default sets read no stage output
+    # of the default sets only "network" reads stage output: the network runs of its reference packings
+    assert required_inputs(cfg) == sorted(f"results/runs/network/Mix_load22_por{p}_ls{s}_seed0.nc"
+                                          for p in ("0.25", "0.55") for s in ("0", "0.5", "1"))
     c = _cal(cfg, sets=[{"name": "w", "mechanisms": ["wetting"], "fit": []}], blocks=["fig2g_29p6mg_uncalendered"])
     c["mechanisms"]["wetting"]["substitute"] = {"architecture": {"Mix-Dry-Mix": "Mix", "L-Dry-S": "L-S",
                                                                  "S-Dry-L": "S-L"}}

@@ -20,10 +20,17 @@ rule aggregate:
         "python -m layerlab --log {log} aggregate --settings {params.settings:q} --dataset {wildcards.dataset} --out {output}"
 
 
+# the calibration's set "network" (issue 12) beside the plain design in the figures and the comparison
+NETWORK_CALIBRATION = ([f"{RESULTS}/calibration/residuals.json"] if config["calibration"]["enabled"]
+                       and any(s["name"] == "network" for s in config["calibration"]["sets"]) else [])
+BESIDE = f"--calibration {NETWORK_CALIBRATION[0]}" if NETWORK_CALIBRATION else ""
+
+
 rule figure:
     input:
         datasets=expand(f"{RESULTS}/datasets/{{dataset}}.nc", dataset=ACTIVE_DATASETS),
         settings_files=setting_files("figures"),
+        calibration=NETWORK_CALIBRATION,
     conda:
         CONDA_ENV
     output:
@@ -38,13 +45,14 @@ rule figure:
     wildcard_constraints:
         fig="|".join(FIGURE_CAPTIONS),
     shell:
-        "python -m layerlab --log {log} figures --settings {params.settings:q} --datasets {input.datasets} --out-dir $(dirname {output}) --only {wildcards.fig}"
+        "python -m layerlab --log {log} figures --settings {params.settings:q} --datasets {input.datasets} --out-dir $(dirname {output}) --only {wildcards.fig} " + BESIDE
 
 
 rule compare:
     input:
         datasets=expand(f"{RESULTS}/datasets/{{dataset}}.nc", dataset=ACTIVE_DATASETS),
         settings_files=setting_files("compare"),
+        calibration=NETWORK_CALIBRATION,
     conda:
         CONDA_ENV
     output:
@@ -56,7 +64,7 @@ rule compare:
     params:
         settings=settings("compare"),
     shell:
-        "python -m layerlab --log {log} compare --settings {params.settings:q} --datasets {input.datasets} --out {output}"
+        "python -m layerlab --log {log} compare --settings {params.settings:q} --datasets {input.datasets} --out {output} " + BESIDE
 
 
 if ACTIVE_DATASETS:

@@ -217,10 +217,53 @@ def build_rows(datasets: Mapping[str, xr.Dataset | None], targets: Mapping | Non
     return [row for build in builders for row in build()]
 
 
-def rows_to_csv(rows: Sequence[Row]) -> str:
+def capacity_dataset(caps: Mapping[tuple[str, float], float]) -> xr.Dataset:
+    """A ``rate_capability``-shaped dataset (``discharge_capacity`` in mAh/g over architecture, loading,
+    porosity, ls_ratio, c_rate; NaN where not run) from ``{(case name, C-rate): mAh/g}``."""
+    from layerlab.cases import parse_case
+    cases = {name: parse_case(name) for name, _ in caps}
+    dims = {"architecture": sorted({c.architecture for c in cases.values()}),
+            "loading": sorted({c.loading_mg_cm2 for c in cases.values()}),
+            "porosity": sorted({c.porosity for c in cases.values()}),
+            "ls_ratio": sorted({c.ls_ratio for c in cases.values()}),
+            "c_rate": sorted({float(r) for _, r in caps})}
+    arr = np.full([len(v) for v in dims.values()], np.nan)
+    for (name, r), v in caps.items():
+        c = cases[name]
+        arr[(dims["architecture"].index(c.architecture), dims["loading"].index(c.loading_mg_cm2),
+             dims["porosity"].index(c.porosity), dims["ls_ratio"].index(c.ls_ratio),
+             dims["c_rate"].index(float(r)))] = v
+    return xr.Dataset({"discharge_capacity": (tuple(dims), arr, {"units": "mAh g-1"})}, coords=dims)
+
+
+def calibration_capacities(summary: Mapping, set_name: str) -> dict[tuple[str, float], float] | None:
+    """``{(case, C-rate): mAh/g}`` of one set of the calibration summary (``residuals.json``), or None."""
+    for s in summary.get("sets", []):
+        if s.get("name") == set_name:
+            return {(case, float(c)): float(v) for case, by_rate in (s.get("capacities_mAh_g") or {}).items()
+                    for c, v in by_rate.items()}
+    return None
+
+
+def rate_rows(rate: xr.Dataset | None, targets: Mapping | None = None) -> list[Row]:
+    """The rate-capability rows only (values and orderings), for a variant shown beside the plain design."""
+    targets = targets or load_targets()
+    return rate_value_rows(targets, rate) + rate_ordering_rows(rate, targets)
+
+
+def rows_to_csv(rows: Sequence[Row], beside: Mapping[str, Sequence[Row]] | None = None) -> str:
+    """The table; ``beside`` adds ``<name>_model`` and ``<name>_holds`` columns per variant, matched on
+    (figure, kind, quantity, case, paper) (empty where the variant has no such row)."""
+    beside = beside or {}
+    extra = [f"{n}_{k}" for n in beside for k in ("model", "holds")]
+    index = {n: {(r.figure, r.kind, r.quantity, r.case, r.paper): r for r in rs} for n, rs in beside.items()}
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(Row.__dataclass_fields__))
+    writer = csv.DictWriter(buf, fieldnames=list(Row.__dataclass_fields__) + extra)
     writer.writeheader()
     for row in rows:
-        writer.writerow(asdict(row))
+        out = asdict(row)
+        for n, idx in index.items():
+            other = idx.get((row.figure, row.kind, row.quantity, row.case, row.paper))
+            out[f"{n}_model"], out[f"{n}_holds"] = (other.model, other.holds) if other else ("", "")
+        writer.writerow(out)
     return buf.getvalue()

@@ -17,6 +17,15 @@ Datasets = Mapping[str, "xr.Dataset | None"]
 DRIED = ("L-Dry-S", "Mix-Dry-Mix", "S-Dry-L")   # drawn together in the calendering figures (4c, 4d)
 
 
+BESIDE = {"network": "rate_capability_network"}
+"""Model variants drawn beside the plain design in the rate figures: label -> dataset name (the
+calibration's set "network", when the figures are given the calibration summary)."""
+
+
+def _beside(ds: Datasets) -> dict[str, "xr.Dataset | None"]:
+    return {label: ds.get(name) for label, name in BESIDE.items() if ds.get(name) is not None}
+
+
 def _paper_rate_points(targets: Mapping, block: str) -> dict[str, dict[float, float]]:
     out: dict[str, dict[float, float]] = {}
     for arch, values in targets["rate_capability"][block].items():
@@ -38,7 +47,7 @@ def _rate(ds: Datasets, title: str, archs, loading: float, porosity: float, targ
           block: str | None = None) -> plt.Figure:
     series = [(a, dict(architecture=a, loading=loading, porosity=porosity, ls_ratio=0.5)) for a in archs]
     points = _paper_rate_points(targets, block) if block else None
-    return capacity_figure(ds.get("rate_capability"), title, series, points)
+    return capacity_figure(ds.get("rate_capability"), title, series, points, beside=_beside(ds))
 
 
 def _porosity_sweep(ds: Datasets, loading: float, title: str, targets: Mapping) -> plt.Figure:
@@ -47,7 +56,7 @@ def _porosity_sweep(ds: Datasets, loading: float, title: str, targets: Mapping) 
     points = None
     if loading == b.loading_mg_cm2:
         points = {a: {b.porosity: v[1.0]} for a, v in _paper_rate_points(targets, b.name).items()}
-    return capacity_figure(ds.get("rate_capability"), title, series, points, x_dim="porosity")
+    return capacity_figure(ds.get("rate_capability"), title, series, points, x_dim="porosity", beside=_beside(ds))
 
 
 def _wetting_scalar(ds: Datasets, var: str, arch: str, loading: float, ls: float, scale: float = 1.0) -> float:

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from layerlab.cli import Command
+from layerlab.errors import InputError
 from layerlab.settings import add_settings_arguments
 
 log = logging.getLogger("layerlab.figures")
@@ -45,6 +46,8 @@ def _add_figures(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", nargs="+", required=True, help="the campaign datasets (*.nc)")
     p.add_argument("--out-dir", required=True, help="folder for the PNG figures")
     p.add_argument("--only", nargs="*", help="figure names to draw (default: all)")
+    p.add_argument("--calibration", default=None,
+                   help="calibration summary (residuals.json): its set 'network' is drawn beside the plain design")
 
 
 def _run_figures(args: argparse.Namespace) -> int:
@@ -52,6 +55,7 @@ def _run_figures(args: argparse.Namespace) -> int:
     from layerlab.figures.plots import save_figure
 
     targets, datasets = _targets(args, "figures"), _open_datasets(args.datasets)
+    datasets["rate_capability_network"] = _network_rate(args.calibration)
     for spec in FIGURES:
         if args.only and spec.name not in args.only:
             continue
@@ -62,22 +66,54 @@ def _run_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+NETWORK_SET = "network"
+"""The calibration set shown beside the plain design (issue 12: r_c of the network stage, fitted)."""
+
+
+def _network_rate(path: str | None):
+    """A rate_capability-shaped dataset of the calibration summary's set "network" (no path: None)."""
+    import json
+
+    from layerlab.aggregate.comparison import calibration_capacities, capacity_dataset
+    from layerlab.errors import require
+    if path is None:
+        return None
+    try:
+        summary = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError("calibration", f"{path!r} is not a readable JSON file ({type(err).__name__})",
+                         "the residuals.json the calibrate rule writes") from err
+    caps = calibration_capacities(summary, NETWORK_SET)
+    require(caps is not None, "calibration", f"{path!r} has no set {NETWORK_SET!r}",
+            f"a calibration whose calibration.sets include {NETWORK_SET!r}")
+    return capacity_dataset(caps) if caps else None
+
+
 def _add_compare(p: argparse.ArgumentParser) -> None:
     add_settings_arguments(p)
     p.add_argument("--datasets", nargs="+", required=True, help="the campaign datasets (*.nc)")
     p.add_argument("--out", required=True, help="comparison CSV path")
+    p.add_argument("--calibration", default=None,
+                   help="calibration summary (residuals.json): its set 'network' is shown beside the plain design")
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from layerlab.aggregate.comparison import build_rows, rows_to_csv
+    from layerlab.aggregate.comparison import build_rows, rate_rows, rows_to_csv
     from layerlab.io import write_text_atomic
 
     targets = _targets(args, "compare")
-    rows = build_rows(_open_datasets(args.datasets), targets)
-    write_text_atomic(args.out, rows_to_csv(rows))
+    datasets = _open_datasets(args.datasets)
+    network = _network_rate(args.calibration)
+    beside = {NETWORK_SET: rate_rows(network, targets)} if args.calibration else {}
+    rows = build_rows(datasets, targets)
+    write_text_atomic(args.out, rows_to_csv(rows, beside))
     held = sum(r.holds == "yes" for r in rows)
     tested = sum(r.holds in ("yes", "no") for r in rows)
     log.info("comparison: %d rows; orderings holding: %d of %d evaluated", len(rows), held, tested)
+    for name, other in beside.items():
+        log.info("comparison, %s beside: orderings holding: %d of %d evaluated", name,
+                 sum(r.holds == "yes" for r in other if r.kind == "ordering"),
+                 sum(r.holds in ("yes", "no") for r in other if r.kind == "ordering"))
     return 0
 
 

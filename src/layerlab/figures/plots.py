@@ -50,9 +50,11 @@ def _note(ax: plt.Axes, missing: Sequence[str]) -> None:
 
 def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[str, dict]],
                     paper_points: Mapping[str, Mapping[float, float]] | None = None,
-                    x_dim: str = "c_rate", ax: plt.Axes | None = None) -> plt.Figure:
+                    x_dim: str = "c_rate", ax: plt.Axes | None = None,
+                    beside: Mapping[str, xr.Dataset | None] | None = None) -> plt.Figure:
     """Discharge capacity vs ``x_dim`` (C-rate by default) for several series (label, selection),
-    on a new figure or on ``ax``."""
+    on a new figure or on ``ax``; ``beside`` ({name: dataset}, e.g. the network mechanism) draws the
+    same series of other model variants dashed, where they have values."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.2, 3.8))
     else:
@@ -67,6 +69,13 @@ def capacity_figure(rate: xr.Dataset | None, title: str, series: Sequence[tuple[
         da = da.squeeze([d for d in da.dims if d != x_dim and da.sizes[d] == 1], drop=True)
         ax.plot(da[x_dim], da.values, "-s", color=ARCH_COLORS.get(label),
                 label=f"{label} (model)")
+    for name, other in (beside or {}).items():
+        for label, sel in series:
+            da = None if other is None else select(other["discharge_capacity"], **sel)
+            if da is None or x_dim not in da.dims or da.isnull().all():
+                continue
+            da = da.squeeze([d for d in da.dims if d != x_dim and da.sizes[d] == 1], drop=True).dropna(x_dim)
+            ax.plot(da[x_dim], da.values, "--^", color=ARCH_COLORS.get(label), label=f"{label} ({name})")
     first = True
     labels_at: dict[tuple[float, float], list[str]] = {}     # one annotation per point: labels joined
     for label, points in (paper_points or {}).items():

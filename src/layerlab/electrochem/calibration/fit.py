@@ -32,6 +32,7 @@ class SetResult:
     rmse_mAh_g: float
     orderings: list[dict[str, str]] = field(default_factory=list)
     status: str = ""
+    capacities: dict[tuple[str, float], float] = field(default_factory=dict)   # (case, C-rate) -> mAh/g
 
     @property
     def holds_all(self) -> bool:
@@ -109,7 +110,7 @@ def fit_set(config: Mapping[str, Any], opts: Options, targets: Sequence[Target],
     x, _, r, caps = min(seen, key=lambda s: s[1])
     return SetResult(mset=mset, values=values_of(x), evaluations=len(seen),
                      model={t.label: caps[(t.case, t.c_rate)] for t in targets},
-                     rmse_mAh_g=float(math.sqrt(np.mean(r ** 2))), status=status)
+                     rmse_mAh_g=float(math.sqrt(np.mean(r ** 2))), status=status, capacities=dict(caps))
 
 
 
@@ -140,6 +141,7 @@ def calibrate(config: Mapping[str, Any], opts: Options | None = None,
         res = fit_set(config, opts, targets, mset, evaluate)
         caps = evaluate(variant_config(config, mset, res.values, opts.discretisation), order_runs)
         res.orderings = ordering_rows(caps, blocks, opts.ls_ratio, opts.ordering_c_rates)
+        res.capacities.update(caps)
         log.info("calibrate %s: RMSE %.2f mAh/g, stated orderings hold: %s", mset.name, res.rmse_mAh_g, res.holds_all)
         results.append(res)
     explaining = [r for r in results if r.explains(opts.explain_rmse_mAh_g)]

@@ -88,8 +88,17 @@ def summary(cal: Calibration, opts: Options) -> dict[str, Any]:
         "sets": [{"name": r.mset.name, "mechanisms": list(r.mset.mechanisms),
                   "fitted": r.values, "n_fitted": len(r.mset.fit), "evaluations": r.evaluations,
                   "rmse_mAh_g": r.rmse_mAh_g, "stated_orderings_hold": r.holds_all, "status": r.status,
-                  "model": r.model, "orderings": r.orderings} for r in cal.results],
+                  "model": r.model, "orderings": r.orderings,
+                  "capacities_mAh_g": capacities_by_case(r.capacities)} for r in cal.results],
     }
+
+
+def capacities_by_case(caps: Mapping[tuple[str, float], float]) -> dict[str, dict[str, float]]:
+    """``{case: {C-rate: mAh/g}}`` (JSON keys) of every rate the set's best fit and its ordering runs ran."""
+    out: dict[str, dict[str, float]] = {}
+    for (case, c), v in sorted(caps.items()):
+        out.setdefault(case, {})[f"{c:g}"] = float(v)
+    return out
 
 
 def write_outputs(config: Mapping[str, Any], cal: Calibration, opts: Options, params_path: str | Path,

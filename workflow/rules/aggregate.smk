@@ -41,11 +41,12 @@ rule figure:
         f"{RESULTS}/benchmarks/figures/{{fig}}.tsv"
     params:
         settings=settings("figures"),
+        beside=BESIDE,
         caption=lambda wildcards: FIGURE_CAPTIONS[wildcards.fig],
     wildcard_constraints:
         fig="|".join(FIGURE_CAPTIONS),
     shell:
-        "python -m layerlab --log {log} figures --settings {params.settings:q} --datasets {input.datasets} --out-dir $(dirname {output}) --only {wildcards.fig} " + BESIDE
+        "python -m layerlab --log {log} figures --settings {params.settings:q} --datasets {input.datasets} --out-dir $(dirname {output}) --only {wildcards.fig} {params.beside}"
 
 
 rule compare:
@@ -63,8 +64,9 @@ rule compare:
         f"{RESULTS}/benchmarks/compare.tsv"
     params:
         settings=settings("compare"),
+        beside=BESIDE,
     shell:
-        "python -m layerlab --log {log} compare --settings {params.settings:q} --datasets {input.datasets} --out {output} " + BESIDE
+        "python -m layerlab --log {log} compare --settings {params.settings:q} --datasets {input.datasets} --out {output} {params.beside}"
 
 
 if ACTIVE_DATASETS:

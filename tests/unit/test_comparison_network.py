@@ -69,3 +69,16 @@ def test_compare_command_reads_the_network_set_and_names_bad_input(tmp_path, cap
     assert main(["compare", "--config", str(cfg), "--datasets", str(rate), "--out", str(out2),
                  "--calibration", str(cal)]) == 2
     assert "calibration" in capsys.readouterr().err and not out2.exists()
+
+
+def test_rate_figures_draw_the_network_set_dashed_beside_the_plain_design() -> None:
+    from layerlab.figures.catalog import FIGURES
+    plain = {k: 120.0 for k in NET}
+    drawn = {s.name: s for s in FIGURES}["fig2f"].draw(
+        {"rate_capability": capacity_dataset(plain), "rate_capability_network": capacity_dataset(NET)}, load_targets())
+    lines = {ln.get_label(): ln for ln in drawn.axes[0].get_lines()}
+    assert list(lines["L-Dry-S (network)"].get_ydata()) == [140.0, 90.0]           # 1C, 2C
+    assert lines["L-Dry-S (network)"].get_linestyle() == "--"
+    assert list(lines["L-Dry-S (model)"].get_ydata()) == [120.0, 120.0]
+    alone = {s.name: s for s in FIGURES}["fig2f"].draw({"rate_capability": capacity_dataset(plain)}, load_targets())
+    assert not any("(network)" in ln.get_label() for ln in alone.axes[0].get_lines())

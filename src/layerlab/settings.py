@@ -105,8 +105,9 @@ def _dataset_keys(config: Mapping[str, Any], wildcards: Mapping[str, str]) -> tu
 
 
 _DFN_FILES = ("electrochem.parameters", "electrochem.tortuosity", "materials")
-_PROTOCOL_RATES = ("electrochem.protocol.c_rates", "electrochem.protocol.charge_c_rate",
-                   "electrochem.protocol.cv_end_c_rate", "electrochem.protocol.rest_s")
+_PROTOCOL_RATES = ("electrochem.protocol.c_rates", "electrochem.protocol.charge", "electrochem.protocol.cv",
+                   "electrochem.protocol.charge_c_rate", "electrochem.protocol.cv_end_c_rate",
+                   "electrochem.protocol.rest_s")
 
 STAGES: dict[str, StageSettings] = {
     "pack2d": StageSettings(("geometry.packing2d", *DESIGN_KEYS), ("materials",)),

@@ -416,6 +416,29 @@ class DFNModel:
             sat = sat or prof["sto_surf_graphite"][prof["present_graphite"]].max() < 1e-3
         return bool(sat)
 
+    def stoichiometry_excess(self) -> float:
+        """Largest excursion of a radial control-volume stoichiometry outside [0, 1] (0 if none),
+        over the nodes where its population is present, all ranks.
+
+        The surface stoichiometry is a logistic function of its unknown, always inside (0, 1); the
+        control volumes are not bounded.  A BDF2 step can overshoot 1 next to a surface that has just
+        saturated (BDF2 is not monotone), and from such a state the discrete problem has no
+        solution: diffusion would carry lithium out through a surface whose exchange current is
+        zero (the Newton residual stalls at the overshoot's size).  The integrator rejects such steps.
+        """
+        nloc = self.V.dofmap.index_map.size_local
+        u = self.u.x.array.reshape(-1, self.ncomp)[:nloc]
+        parts = [(pop, self.mask[pop]) for pop in self.pops]
+        if self.full:
+            parts.append((GRAPHITE, self.mask_n))
+        worst = 0.0
+        for pop, mask in parts:
+            b = self.layout.particle(pop)
+            s = u[mask.x.array[:nloc] > 0, b.start:b[-1]]
+            if s.size:
+                worst = max(worst, float((s - 1.0).max()), float((-s).max()))
+        return self.comm.allreduce(worst, op=MPI.MAX)
+
     # ---- one implicit step ---------------------------------------------------------------------
     def set_bdf(self, dt: float, dt_prev: float | None) -> tuple[float, float, float]:
         """Set the step and the BDF1 (``dt_prev`` None) or variable-step BDF2 coefficients."""

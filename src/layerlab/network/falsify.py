@@ -6,7 +6,17 @@ mechanism ``electronic: {model: stage}`` reads them, and the electrode's through
 resistance ``R_e = sum_k t_k / sigma_k`` in ohm cm2 (series law of the layers), beside the same electrode
 with the literature DFN value 0.18 S/m (Chen et al., J. Electrochem. Soc. 167 (2020) 080534; NMC811).
 
-    python -m layerlab.network.falsify --config config/config.yaml --r-c 1e-4 3e-4 \
+With ``--impedance``: the small-signal impedance of the same DFN half cell at rest
+(:class:`~layerlab.electrochem.impedance.LinearisedDFN`, the ``impedance`` section's state of charge and
+double layers) with the network conductivities and with 0.18 S/m in every layer, at the highest
+frequency of the ``impedance`` section (the high-frequency intercept) and at 1 Hz (past the
+charge-transfer arc, above the Warburg window).  The differences are what the mechanism adds to a
+Nyquist plot: ``dR_hf`` shifts the intercept, ``dR_1Hz - dR_hf`` widens the arcs.  In a porous electrode
+the double layers short the interfaces at high frequency, so the intercept rises by at most the
+electrode's ionic resistance (de Levie transmission line: ``R_e R_i / (R_e + R_i)``); the rest of
+``R_e`` appears in the arc.
+
+    python -m layerlab.network.falsify --config config/config.yaml --r-c 4e-4 --impedance \
         --out results/tables/mechanism_check.csv
 """
 
@@ -23,7 +33,7 @@ POROSITIES = (0.55, 0.25)
 CHEN2020_SIGMA_S_M = 0.18
 
 
-def rows(config: dict, r_c_values: list[float], ls_ratio: float = 0.5) -> list[dict]:
+def rows(config: dict, r_c_values: list[float], ls_ratio: float = 0.5, impedance: bool = False) -> list[dict]:
     from layerlab.cases import Case
     from layerlab.electrochem.cell import cathode_from_design
     from layerlab.electrochem.mechanisms import layer_electronic_conductivity
@@ -38,7 +48,7 @@ def rows(config: dict, r_c_values: list[float], ls_ratio: float = 0.5) -> list[d
                     sigma, _ = layer_electronic_conductivity(settings, design, config)
                     cath = cathode_from_design(design)
                     r_e = sum(lay.thickness_m / sigma[lay.name] for lay in cath.layers) * 1e4   # ohm cm2
-                    out.append({
+                    row = {
                         "architecture": arch, "loading_mg_cm2": load, "porosity": por, "r_c_ohm_m2": r_c,
                         "thickness_um": round(cath.thickness_m * 1e6, 2),
                         "layers_collector_first": " / ".join(
@@ -46,8 +56,47 @@ def rows(config: dict, r_c_values: list[float], ls_ratio: float = 0.5) -> list[d
                             for lay in cath.layers),
                         "electronic_resistance_ohm_cm2": round(r_e, 3),
                         "electronic_resistance_chen2020_ohm_cm2": round(cath.thickness_m / CHEN2020_SIGMA_S_M * 1e4, 4),
-                        "high_frequency_arc": "not computed (impedance stage with per-layer sigma not run)",
-                    })
+                    }
+                    if impedance:
+                        row.update(impedance_shift(config, cath, sigma))
+                    out.append(row)
+    return out
+
+
+def impedance_shift(config: dict, cathode, sigma: dict[str, float], f_low_hz: float = 1.0) -> dict[str, float]:
+    """Re Z (ohm cm2) at the ``impedance`` section's highest frequency and at ``f_low_hz`` with the layer
+    conductivities ``sigma`` and with 0.18 S/m, and their differences."""
+    import dataclasses
+
+    from layerlab.electrochem.cell import HalfCell
+    from layerlab.electrochem.commands_impedance import impedance_settings
+    from layerlab.electrochem.dfn import DFNModel, Discretisation
+    from layerlab.electrochem.impedance import OHM_M2_TO_OHM_CM2, LinearisedDFN, rest_stoichiometry
+    from layerlab.electrochem.mechanisms import with_layer_conductivity
+    from layerlab.electrochem.parameters import load_parameters
+    from layerlab.io import input_path
+    ec = config.get("electrochem") or {}
+    imp = impedance_settings(config)
+    params = load_parameters(input_path(ec["parameters"]) if ec.get("parameters") else None)
+    params = params.with_overrides(ec.get("parameter_overrides"))
+    disc = Discretisation(**(ec.get("discretisation") or {}))
+    v_max = float((ec.get("protocol") or {}).get("v_max_V", 4.3))
+    f_hf = imp.frequency_max_hz
+    out = {}
+    for tag, sig in (("network", sigma), ("chen2020", {k: CHEN2020_SIGMA_S_M for k in sigma})):
+        model = DFNModel(HalfCell(params, with_layer_conductivity(cathode, sig)), dataclasses.replace(disc))
+        try:
+            lin = LinearisedDFN(model, rest_stoichiometry(model, imp.state_of_charge, v_max),
+                                imp.double_layer_capacitance_F_m2, imp.lithium_double_layer_capacitance_F_m2)
+            z_hf, z_low = (lin.impedance(f) * OHM_M2_TO_OHM_CM2 for f in (f_hf, f_low_hz))
+        finally:
+            model.close()
+        out[f"re_z_{f_hf:g}Hz_{tag}_ohm_cm2"] = round(z_hf.real, 3)
+        out[f"re_z_{f_low_hz:g}Hz_{tag}_ohm_cm2"] = round(z_low.real, 3)
+    out["d_re_z_hf_ohm_cm2"] = round(out[f"re_z_{f_hf:g}Hz_network_ohm_cm2"] - out[f"re_z_{f_hf:g}Hz_chen2020_ohm_cm2"], 3)
+    out["d_re_z_1Hz_ohm_cm2"] = round(out[f"re_z_{f_low_hz:g}Hz_network_ohm_cm2"]
+                                      - out[f"re_z_{f_low_hz:g}Hz_chen2020_ohm_cm2"], 3)
+    out["arc_added_ohm_cm2"] = round(out["d_re_z_1Hz_ohm_cm2"] - out["d_re_z_hf_ohm_cm2"], 3)
     return out
 
 
@@ -57,9 +106,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
     ap.add_argument("--r-c", type=float, nargs="+", required=True)
+    ap.add_argument("--impedance", action="store_true", help="add the impedance columns (about 1 s per row)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    table = rows(load_config(args.config), args.r_c)
+    table = rows(load_config(args.config), args.r_c, impedance=args.impedance)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(table[0]))
     w.writeheader()

@@ -59,3 +59,27 @@ def test_impedance_columns_are_bounded_by_the_transmission_line() -> None:
     assert out["arc_added_ohm_cm2"] > 0
     same = impedance_shift(cfg, cath, {k: 0.18 for k in sigma})
     assert abs(same["d_re_z_hf_ohm_cm2"]) < 1e-9 and abs(same["d_re_z_1Hz_ohm_cm2"]) < 1e-9
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"r_c_ohm_m2": [-1e-4]}, "mechanism_check.r_c_ohm_m2[0]"),
+    ({"r_c_ohm_m2": [float("nan")]}, "mechanism_check.r_c_ohm_m2[0]"),
+    ({"r_c_ohm_m2": [4e-4, float("inf")]}, "mechanism_check.r_c_ohm_m2[1]"),
+    ({"radial_volumes": 0}, "mechanism_check.radial_volumes"),
+])
+def test_mechanism_check_bad_input_writes_nothing(bad, field, tmp_path, capsys) -> None:
+    """A negative or non-finite r_c (or no radial volume) stops the command with exit 2 and one line
+    naming the field, before any network run is read; nothing is written."""
+    from layerlab.cli import main
+    cfg = yaml.safe_load(open("config/config.yaml"))
+    cfg["mechanism_check"].update(bad)
+    cfg["mechanisms"]["electronic"] = {"model": "stage", "runs_dir": str(tmp_path / "no_runs_here")}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "out"
+    out.mkdir()
+    rc = main(["mechanism_check", "--config", str(path), "--out", str(out / "table.csv")])
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("layerlab mechanism_check: error: ")]
+    assert rc == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"layerlab mechanism_check: error: {field}"), lines[0]
+    assert list(out.iterdir()) == []

@@ -19,6 +19,13 @@ electrode's ionic resistance (de Levie transmission line: ``R_e R_i / (R_e + R_i
     python -m layerlab.network.falsify --config config/config.yaml --r-c 4e-4 --impedance \
         --out results/tables/mechanism_check.csv
 
+Published contact resistances (per geometric area, from the high-frequency arc; attributed to the
+electrode / collector interface and particle-carbon contacts) to set r_c against: Gaberscek et al.,
+Electrochem. Solid-State Lett. 11 (2008) A170; Illig, Ender et al., J. Electrochem. Soc. 159 (2012) A952;
+Ender, Weber, Ivers-Tiffee, Electrochem. Commun. 34 (2013) 130; Landesfeind, Pritzl, Gasteiger,
+J. Electrochem. Soc. 164 (2017) A1773.  None reports a resistance per real contact area (r_c's unit), so
+the comparison is made on the electrode (README, falsification table).
+
 In the campaign the rule ``mechanism_check`` runs the same table through the per-job settings contract
 (``python -m layerlab mechanism_check --settings ...``; config section ``mechanism_check``).
 """
@@ -42,7 +49,7 @@ def electronic_settings(config: dict, r_c: float) -> dict:
             "model": "stage", "r_c_ohm_m2": float(r_c)}
 
 
-def designs(config: dict, ls_ratio: float = 0.5) -> list:
+def designs(ls_ratio: float = 0.5) -> list:
     """The tabulated cases: each architecture at each loading and porosity."""
     from layerlab.cases import Case
     return [Case(a, load, por, ls_ratio) for a in ARCHITECTURES for load in LOADINGS for por in POROSITIES]
@@ -52,7 +59,7 @@ def run_inputs(config: dict) -> list[str]:
     """The network runs the table reads (the rule's inputs)."""
     from layerlab.electrochem.mechanisms import stage_inputs
     cfg = {**config, "mechanisms": {**(config.get("mechanisms") or {}), "electronic": electronic_settings(config, 0.0)}}
-    return sorted({p for case in designs(config) for p in stage_inputs(cfg, case, ["electronic"])})
+    return sorted({p for case in designs() for p in stage_inputs(cfg, case, ["electronic"])})
 
 
 def rows(config: dict, r_c_values: list[float], ls_ratio: float = 0.5, impedance: bool = False,
@@ -62,7 +69,7 @@ def rows(config: dict, r_c_values: list[float], ls_ratio: float = 0.5, impedance
     out = []
     for r_c in r_c_values:
         settings = electronic_settings(config, r_c)
-        for case in designs(config, ls_ratio):
+        for case in designs(ls_ratio):
             arch, load, por = case.architecture, case.loading_mg_cm2, case.porosity
             design = case.design(config)
             sigma, _ = layer_electronic_conductivity(settings, design, config)

@@ -105,8 +105,9 @@ def _dataset_keys(config: Mapping[str, Any], wildcards: Mapping[str, str]) -> tu
 
 
 _DFN_FILES = ("electrochem.parameters", "electrochem.tortuosity", "materials")
-_PROTOCOL_RATES = ("electrochem.protocol.c_rates", "electrochem.protocol.charge_c_rate",
-                   "electrochem.protocol.cv_end_c_rate", "electrochem.protocol.rest_s")
+_PROTOCOL_RATES = ("electrochem.protocol.c_rates", "electrochem.protocol.charge", "electrochem.protocol.cv",
+                   "electrochem.protocol.charge_c_rate", "electrochem.protocol.cv_end_c_rate",
+                   "electrochem.protocol.rest_s")
 
 STAGES: dict[str, StageSettings] = {
     "pack2d": StageSettings(("geometry.packing2d", *DESIGN_KEYS), ("materials",)),
@@ -117,6 +118,12 @@ STAGES: dict[str, StageSettings] = {
     "wet": StageSettings(("wetting",), drop=("wetting.tasks", "wetting.seeds")),  # seeds: a list of cases
     "transport": StageSettings(("transport",)),
     "network": StageSettings(("network", "materials"), ("materials",)),
+    # the falsification table: network runs via the mechanism, DFN linearised at rest (protocol window only)
+    "mechanism_check": StageSettings(("mechanism_check", "mechanisms.electronic", "electrochem", "impedance",
+                                      *DESIGN_KEYS, "results_dir", "geometry.seeds"),
+                                     ("electrochem.parameters", "materials"),
+                                     drop=(*_PROTOCOL_RATES, "electrochem.tortuosity", "mechanism_check.enabled"),
+                                     case=False),
     "dfn": StageSettings(_electrochem_keys(()), _DFN_FILES),
     # the spectrum is taken at rest: only the protocol's voltage window is read
     "impedance": StageSettings(_electrochem_keys(("impedance",)), _DFN_FILES, drop=_PROTOCOL_RATES),

@@ -90,7 +90,7 @@ def test_cli_solver_failure_is_one_line_exit_3_nothing_written(tmp_path) -> None
     traceback, and an empty output folder."""
     root = Path(__file__).resolve().parents[2]
     cfg = yaml.safe_load((root / "config" / "config.yaml").read_text())
-    cfg["electrochem"]["protocol"]["charge_c_rate"] = 2.0e4
+    cfg["electrochem"]["protocol"].update(charge="fixed", charge_c_rate=2.0e4)
     cfg["electrochem"]["discretisation"] = {"cells_separator": 4, "cells_cathode": 8, "radial_volumes": 5}
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -107,7 +107,7 @@ def test_cli_solver_failure_is_one_line_exit_3_nothing_written(tmp_path) -> None
     assert len(lines) == 1, proc.stderr
     line = lines[0]
     for what in ("case L-Dry-S_load22_por0.55_ls0.5", "Newton solve failed", "t = 0 s",
-                 "segment 'charge before 0.1C'", "step halvings", "last dt ="):
+                 "segment 'charge 20000C before 0.1C'", "step halvings", "last dt ="):
         assert what in line, line
     assert list(outdir.iterdir()) == []
 

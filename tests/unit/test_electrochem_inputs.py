@@ -82,6 +82,17 @@ def test_protocol_checks() -> None:
     with pytest.raises(InputError) as err:
         RateTest(c_rates=(0.1, 0.0)).validate(cell)
     assert err.value.field == "electrochem.protocol.c_rates[1]"
+    for bad in (0.0, -0.2, float("nan"), float("inf")):
+        with pytest.raises(InputError) as err:
+            RateTest(charge="symmetric", charge_c_rate=bad).validate(cell)
+        assert err.value.field == "electrochem.protocol.charge_c_rate"
+    with pytest.raises(InputError) as err:
+        RateTest(charge="both").validate(cell)
+    assert err.value.field == "electrochem.protocol.charge"
+    with pytest.raises(InputError) as err:      # a CV that would end at once
+        RateTest(c_rates=(0.05, 1.0), charge="symmetric", cv=True, cv_end_c_rate=0.05).validate(cell)
+    assert err.value.field == "electrochem.protocol.cv_end_c_rate"
+    RateTest(c_rates=(0.05, 1.0), charge="symmetric", cv=False, cv_end_c_rate=0.05).validate(cell)
     with pytest.raises(InputError) as err:
         cc(cell, 0.0)
     assert err.value.field == "electrochem.protocol.c_rate"
@@ -177,6 +188,16 @@ BAD_CLI_INPUTS = {
                     ("0.0", "minimum of 0")),
     "charge_c_rate_zero": ("dfn", CLI_CASE, _protocol(charge_c_rate=0.0), "electrochem.protocol.charge_c_rate",
                            ("allowed",)),
+    "charge_c_rate_negative": ("dfn", CLI_CASE, _protocol(charge_c_rate=-0.2), "electrochem.protocol.charge_c_rate",
+                               ("-0.2", "minimum of 0")),
+    "charge_c_rate_nan": ("dfn", CLI_CASE, _protocol(charge_c_rate=float("nan")),
+                          "electrochem.protocol.charge_c_rate", ("allowed", "finite")),
+    "charge_c_rate_inf": ("dfn", CLI_CASE, _protocol(charge_c_rate=float("inf")),
+                          "electrochem.protocol.charge_c_rate", ("allowed", "finite")),
+    "charge_c_rate_zero_symmetric": ("dfn", CLI_CASE, _protocol(charge="symmetric", charge_c_rate=0.0),
+                                     "electrochem.protocol.charge_c_rate", ("allowed",)),
+    "charge_mode_unknown": ("dfn", CLI_CASE, _protocol(charge="asymmetric"), "electrochem.protocol.charge",
+                            ("asymmetric", "symmetric")),
     "cutoff_above_ocp_range": ("dfn", CLI_CASE, _protocol(v_max_V=5.0), "electrochem.protocol.v_max_V",
                                ("allowed", "OCP range")),
     "cutoff_below_ocp_range": ("dfn", CLI_CASE, _protocol(v_min_V=1.5, v_max_V=2.0),

@@ -57,6 +57,12 @@ def test_settings_follow_exactly_what_the_stage_reads(config: dict) -> None:
     assert changed("wet", angle) and not changed("dfn", angle) and not changed("pack2d", angle)
     assert not any(changed(s, tasks) for s in STAGES)
     assert not changed("dfn", other_case) and changed("aggregate", other_case)
+    # the falsification table: the protocol's rates and charge mode are not read, its r_c and the DFN's are
+    mode = lambda c: c["electrochem"]["protocol"].update(charge="fixed")  # noqa: E731
+    r_c = lambda c: c["mechanism_check"].update(r_c_ohm_m2=[3e-4])  # noqa: E731
+    assert changed("dfn", mode) and not changed("impedance", mode)
+    assert not changed("mechanism_check", rates) and not changed("mechanism_check", mode)
+    assert changed("mechanism_check", r_c) and not changed("dfn", r_c) and not changed("network", r_c)
 
 
 def test_file_hash_is_part_of_the_settings(config: dict, tmp_path: Path) -> None:

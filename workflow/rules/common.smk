@@ -4,6 +4,7 @@ import os
 from layerlab.aggregate.datasets import DATASETS, dataset_cases, dataset_run_files
 from layerlab.cases import cases_of
 from layerlab.figures.catalog import FIGURES
+from layerlab.network.falsify import run_inputs as mechanism_check_inputs
 from layerlab.settings import job_files, job_settings
 
 RESULTS = config["results_dir"]

@@ -5,6 +5,10 @@ the difference between the implicit solution and the linear extrapolation of the
 states, on the time-differentiated unknowns only, in a weighted max norm (``rtol``, ``atol`` on
 the scaled unknowns); steps are accepted when it is <= 1.  A failed Newton solve halves the step
 and retries, ``max_halvings`` times, then raises :class:`SolverFailure` with a clear message.
+A converged step that leaves a radial stoichiometry outside [0, 1] counts as failed: BDF2 can
+overshoot 1 next to a surface that has just saturated, and from such a state no step converges
+(seen at the end of 0.1C discharges with a layer conductivity ~1e-3 S/m, where one layer saturates
+while another still reacts; ``tests/verification/test_dfn_low_conductivity.py``).
 
 A discharge whose reacting particle surfaces are all saturated while the voltage is below the
 OCP range (the voltage then plunges toward the cut-off: j0 -> 0 as c_surf -> c_max) ends at the
@@ -34,6 +38,11 @@ from layerlab.electrochem.dfn import DFNModel, SolverFailure
 from layerlab.fe import MPI
 
 log = logging.getLogger("layerlab.electrochem")
+
+STOICHIOMETRY_SLACK = 1e-12
+"""A converged step whose radial stoichiometry leaves [0, 1] by more than this is rejected."""
+OVERSHOOT = -200
+"""Reason returned by ``Integrator._try`` for such a step (SNES reasons are > -200)."""
 
 
 @dataclass
@@ -121,6 +130,8 @@ class Integrator:
         if reason <= 0 and dt_prev is not None:   # retry from the last state
             m.u.x.array[:] = saved[0]
             reason = m.solve(seg.mode, value)
+        if reason > 0 and m.stoichiometry_excess() > STOICHIOMETRY_SLACK:
+            return OVERSHOOT        # a stoichiometry left [0, 1]: a smaller step (DFNModel.stoichiometry_excess)
         return reason
 
     def _applied(self, seg: Segment, t: float) -> float:

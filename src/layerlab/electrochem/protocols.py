@@ -7,6 +7,7 @@ cathode's ``capacity_1C_A_m2`` (210 mA/g of active material for designs from
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -18,12 +19,21 @@ from layerlab.errors import require
 HOUR_S = 3600.0
 
 
+CHARGE_MODES = ("symmetric", "fixed")
+"""``symmetric``: each discharge follows a charge at the same C-rate; ``fixed``: at ``charge_c_rate``."""
+
+
 @dataclass(frozen=True)
 class RateTest:
-    """The paper's rate test: before each discharge a CC-CV charge to ``v_max_V``.
+    """A rate test: before each discharge a charge to ``v_max_V`` (CC, then CV when ``cv``).
 
     c_rates : discharge C-rates (each > 0)
-    charge_c_rate : CC charging rate; the CV step ends at ``cv_end_c_rate``
+    charge : "fixed" (CC at ``charge_c_rate`` before every discharge) or "symmetric" (CC at the
+        discharge's own C-rate); the campaign's default (config schema) is "symmetric" without CV,
+        what the paper's text states (README, rate-test protocol).  This class's own defaults are
+        the former campaign protocol, 0.2C CC-CV, which the benches and older tests name.
+    charge_c_rate : CC charging rate of the "fixed" mode (validated in both modes)
+    cv : a CV step at ``v_max_V`` after the CC charge, ending at ``cv_end_c_rate``
     rest_s : rest after each charge and each discharge (0: none)
     """
 
@@ -33,19 +43,52 @@ class RateTest:
     v_min_V: float = 2.7
     v_max_V: float = 4.3
     rest_s: float = 0.0
+    charge: str = "fixed"
+    cv: bool = True
+
+    def charge_rate(self, c_rate: float) -> float:
+        """C-rate of the CC charge before the discharge at ``c_rate``."""
+        return c_rate if self.charge == "symmetric" else self.charge_c_rate
+
+    def charge_segments(self, cell: HalfCell, c_rate: float) -> list[Segment]:
+        """CC charge (then CV, then rest, as configured) before the discharge at ``c_rate``."""
+        c_ch = self.charge_rate(c_rate)
+        segs = [cc(cell, -c_ch, v_max_V=self.v_max_V, label=f"charge {c_ch:g}C before {c_rate:g}C")]
+        if self.cv:
+            segs.append(cv(cell, self.v_max_V, self.cv_end_c_rate, label=f"CV before {c_rate:g}C"))
+        if self.rest_s > 0:
+            segs.append(rest(self.rest_s))
+        return segs
 
     def validate(self, cell: HalfCell, field_prefix: str = "electrochem.protocol") -> None:
-        """Raise InputError (naming the field) for a zero/negative rate or an impossible cut-off."""
+        """Raise InputError (naming the field) for a zero/negative/non-finite rate, an unknown
+        charge mode or an impossible cut-off."""
         require(len(self.c_rates) > 0, f"{field_prefix}.c_rates", "empty", "at least one C-rate > 0")
         for i, c in enumerate(self.c_rates):
-            require(c > 0, f"{field_prefix}.c_rates[{i}]", f"got {c!r}", "a C-rate > 0")
+            require(_positive(c), f"{field_prefix}.c_rates[{i}]", f"got {c!r}", "a finite C-rate > 0")
         for name in ("charge_c_rate", "cv_end_c_rate"):
             v = getattr(self, name)
-            require(v > 0, f"{field_prefix}.{name}", f"got {v!r}", "> 0")
-        require(self.cv_end_c_rate < self.charge_c_rate, f"{field_prefix}.cv_end_c_rate",
-                f"got {self.cv_end_c_rate!r}", f"< charge_c_rate ({self.charge_c_rate})")
-        require(self.rest_s >= 0, f"{field_prefix}.rest_s", f"got {self.rest_s!r}", ">= 0")
+            require(_positive(v), f"{field_prefix}.{name}", f"got {v!r}", "a finite C-rate > 0")
+        require(self.charge in CHARGE_MODES, f"{field_prefix}.charge", f"got {self.charge!r}",
+                " or ".join(CHARGE_MODES))
+        require(isinstance(self.cv, bool), f"{field_prefix}.cv", f"got {self.cv!r}", "true or false")
+        if self.cv:
+            slowest = min(self.charge_rate(c) for c in self.c_rates)
+            require(self.cv_end_c_rate < slowest, f"{field_prefix}.cv_end_c_rate",
+                    f"got {self.cv_end_c_rate!r}", f"< the slowest charge C-rate ({slowest:g})")
+        require(_finite(self.rest_s) and self.rest_s >= 0, f"{field_prefix}.rest_s", f"got {self.rest_s!r}",
+                "finite, >= 0")
+        require(_finite(self.v_min_V), f"{field_prefix}.v_min_V", f"got {self.v_min_V!r}", "a finite voltage")
+        require(_finite(self.v_max_V), f"{field_prefix}.v_max_V", f"got {self.v_max_V!r}", "a finite voltage")
         check_cutoffs(cell, self.v_min_V, self.v_max_V, field_prefix)
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _positive(v: object) -> bool:
+    return _finite(v) and v > 0
 
 
 def ocv_range_V(cell: HalfCell) -> tuple[float, float]:
@@ -123,7 +166,7 @@ def run_segments(integrator: Integrator, segments: Sequence[Segment], result: Pr
 
 def run_rate_test(integrator: Integrator, test: RateTest, field_prefix: str = "electrochem.protocol",
                   on_cycle=None) -> ProtocolResult:
-    """CC-CV charge, (rest), CC discharge, (rest) for every C-rate, in order.
+    """Charge (:meth:`RateTest.charge_segments`), CC discharge, (rest) for every C-rate, in order.
 
     ``on_cycle(k, result)``, if given, is called after the k-th discharge (progress logging)."""
     cell = integrator.m.cell
@@ -131,11 +174,7 @@ def run_rate_test(integrator: Integrator, test: RateTest, field_prefix: str = "e
     res = ProtocolResult()
     for c in test.c_rates:
         q0 = integrator.charge_C_m2
-        segs = [cc(cell, -test.charge_c_rate, v_max_V=test.v_max_V, label=f"charge before {c:g}C"),
-                cv(cell, test.v_max_V, test.cv_end_c_rate, label=f"CV before {c:g}C")]
-        if test.rest_s > 0:
-            segs.append(rest(test.rest_s))
-        run_segments(integrator, segs, res)
+        run_segments(integrator, test.charge_segments(cell, c), res)
         q1 = integrator.charge_C_m2
         segs = [cc(cell, c, v_min_V=test.v_min_V, label=f"discharge {c:g}C")]
         if test.rest_s > 0:
@@ -157,5 +196,5 @@ def run_cycling(integrator: Integrator, cycles: int, c_rate: float, charge_c_rat
     """Repeated CC-CV charge / CC discharge."""
     require(cycles >= 1, f"{field_prefix}.cycles", f"got {cycles!r}", ">= 1")
     test = RateTest(c_rates=(c_rate,) * cycles, charge_c_rate=charge_c_rate, cv_end_c_rate=cv_end_c_rate,
-                    v_min_V=v_min_V, v_max_V=v_max_V)
+                    v_min_V=v_min_V, v_max_V=v_max_V, charge="fixed", cv=True)
     return run_rate_test(integrator, test, field_prefix, on_cycle)

@@ -26,7 +26,7 @@ def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float
     and a failed charge is retried once from a fresh model.
     """
     from layerlab.electrochem.dfn import SolverFailure
-    from layerlab.electrochem.protocols import cc, cv, rest
+    from layerlab.electrochem.protocols import cc
     integrator = None
     out: list[tuple[float, float, str]] = []
     try:
@@ -37,10 +37,8 @@ def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float
                     integrator = new_integrator()
                 cell = integrator.m.cell
                 try:
-                    integrator.run(cc(cell, -test.charge_c_rate, v_max_V=test.v_max_V))
-                    integrator.run(cv(cell, test.v_max_V, test.cv_end_c_rate))
-                    if test.rest_s > 0:
-                        integrator.run(rest(test.rest_s))
+                    for segment in test.charge_segments(cell, c):   # the configured protocol
+                        integrator.run(segment)
                     break
                 except SolverFailure as err:
                     log.warning("charge before %gC failed%s: %s", c, " (fresh model)" if fresh else "", err)

@@ -20,8 +20,14 @@ Re ~ 4e-4 that explicit part is a fixed-point iteration contracting by only ~0.9
 Measured (``bench/bench_wetting.py --split-stability``): the explicit capillary coupling (the
 velocity of step n moves the interface of step n+1 that sets the force) bounds the step by the
 viscous capillary time ``~ eta h / sigma`` (Galusinski & Vigneaux, J. Comput. Phys. 227 (2008)
-6140): at Ca ~ 1e-5 and h = 0.5 um the scheme is stable at dt = 1e-8 s and diverges within ten
+6140): at Ca ~ 1e-5 and h = 0.5 um the scheme is stable at dt = 3e-8 s and diverges within ten
 steps at 1e-7 s, while the coupled scheme (:mod:`layerlab.wetting.model`) runs at 1e-4 to 1e-3 s.
+Damping the explicit coupling by a constant extra mobility on the chemical-potential increment,
+``div(K grad(mu - mu_n))`` (conservative, and the Cahn-Hilliard matrix stays constant), made 1e-4 s
+steps stable only for K ~ 10-100 (the Stokes response l^2 / eta, not O(dt)): on the channel of
+``tests/verification/test_wetting_channel.py`` (h = 0.5 um) the front then ran 10 % fast and the
+inlet-outlet pressure drop lost 98-99.8 % of its capillary part (the term smooths mu, the force
+``mu grad(phi)`` with it), so it is not kept.
 """
 
 from __future__ import annotations
@@ -142,6 +148,14 @@ class SplitSolver:
     @property
     def time_s(self) -> float:
         return self.t_hat * self.params.time_scale_s
+
+    def field(self, name: str) -> fem.Function:
+        """A copy of ``u``, ``p``, ``phi`` or ``mu`` (current step) in its collapsed space."""
+        src, i = {"u": (self.flow_n, 0), "p": (self.flow_n, 1), "phi": (self.ch_n, 0), "mu": (self.ch_n, 1)}[name]
+        V, dofs = src.function_space.sub(i).collapse()
+        f = fem.Function(V, name=name)
+        f.x.array[:] = src.x.array[np.asarray(dofs)]
+        return f
 
     def phi(self) -> np.ndarray:
         """The current phase field (P1 values incl. ghosts)."""

@@ -1,5 +1,6 @@
-"""The decoupled scheme of :mod:`layerlab.wetting.split`: exact phase conservation, its stability limit
-(stable at 1e-8 s, diverging at 1e-6 s on a 0.5 um mesh at Ca ~ 1e-5), and 1 vs 2 ranks."""
+"""The decoupled scheme of :mod:`layerlab.wetting.split`: first-order convergence to the coupled scheme
+in dt, exact phase conservation, its stability limit (stable at 1e-8 s, diverging at 1e-6 s on a
+0.5 um mesh at Ca ~ 1e-5), and 1 vs 2 ranks."""
 
 from __future__ import annotations
 
@@ -10,19 +11,43 @@ from layerlab.fe import MPI, fem, ufl
 from layerlab.geometry import tags
 from layerlab.wetting import testgeom
 from layerlab.wetting.params import WettingParams
-from layerlab.wetting.solver import Boundaries, WettingDiverged
+from layerlab.wetting.solver import Boundaries, WettingDiverged, WettingSolver
 from layerlab.wetting.split import SplitSolver
 
 PARAMS = WettingParams(interface_width_m=0.5e-6, mobility_nondim=1e-6, contact_angle_deg=60.0)
 
 
-def _channel(comm: MPI.Comm, dt_s: float) -> SplitSolver:
-    """The 10 x 15 um wetting-wall channel of the verification test at h = 0.5 um, front at y = 10 um."""
+def _channel(comm: MPI.Comm, dt_s: float, coupled: bool = False) -> SplitSolver | WettingSolver:
+    """The 10 x 15 um wetting-wall channel of the verification test at h = 0.5 um, front at y = 10 um
+    (``coupled``: the coupled scheme at the same fixed step, its matrix refrozen every step)."""
     msh, ft = testgeom.rectangle(10.0, 15.0, 20, 30, left_tag=tags.PARTICLE_WALL, right_tag=tags.PARTICLE_WALL,
                                  comm=comm)
     bnd = Boundaries(ft, inlet=(tags.INLET,), outlet=(tags.OUTLET,), walls=(tags.PARTICLE_WALL,))
     w = np.sqrt(2) * PARAMS.eps_hat
-    return SplitSolver(msh, bnd, PARAMS, dt_s, lambda x: np.tanh((x[1] - 10.0) / w))
+    phi0 = lambda x: np.tanh((x[1] - 10.0) / w)  # noqa: E731
+    if coupled:
+        fixed = PARAMS.with_(dt_min_s=dt_s / 4, dt_initial_s=dt_s, dt_max_s=dt_s, refactor_every=1, phi_update_tol=0.0)
+        return WettingSolver(msh, bnd, fixed, phi0)
+    return SplitSolver(msh, bnd, PARAMS, dt_s, phi0, stokes_refreeze_tol=0.0)
+
+
+def test_split_converges_to_the_coupled_scheme_at_first_order() -> None:
+    """Meniscus formation on the channel to t = 2e-7 s (|u| up to ~3500 U): the split - coupled difference
+    in phi and u halves with dt (measured ratios 1.85-1.9) and is below 10 % of the change of phi / of |u|."""
+    diffs = []
+    for dt in (2e-8, 1e-8):
+        c, s = _channel(MPI.COMM_SELF, dt, coupled=True), _channel(MPI.COMM_SELF, dt)
+        phi0 = c.field("phi", "old").x.array.copy()
+        for _ in range(round(2e-7 / dt)):
+            c.step()
+            s.step()
+        assert c.dt_s == dt
+        phi_c, u_c = c.field("phi", "old").x.array, c.field("u", "old").x.array
+        diffs.append((np.abs(phi_c - s.field("phi").x.array).max() / np.abs(phi_c - phi0).max(),
+                      np.abs(u_c - s.field("u").x.array).max() / np.abs(u_c).max()))
+    (phi_coarse, u_coarse), (phi_fine, u_fine) = diffs
+    assert 1.6 < phi_coarse / phi_fine < 2.4 and 1.6 < u_coarse / u_fine < 2.4, diffs
+    assert phi_fine < 0.1 and u_fine < 0.1, diffs
 
 
 def _phase_integrals(s: SplitSolver) -> tuple[float, float]:

@@ -27,7 +27,13 @@ Damping the explicit coupling by a constant extra mobility on the chemical-poten
 steps stable only for K ~ 10-100 (the Stokes response l^2 / eta, not O(dt)): on the channel of
 ``tests/verification/test_wetting_channel.py`` (h = 0.5 um) the front then ran 10 % fast and the
 inlet-outlet pressure drop lost 98-99.8 % of its capillary part (the term smooths mu, the force
-``mu grad(phi)`` with it), so it is not kept.
+``mu grad(phi)`` with it), so it is not kept.  A semi-implicit surface tension in the Stokes matrix
+(Hysing, Int. J. Numer. Meth. Fluids 51 (2006) 659: ``c dt lambda |grad phi|^2 grad(u) P : grad(v) P``,
+``P`` the tangential projector; O(dt), but the matrix follows ``phi``) moved the limit to ~1e-7 s at
+c = 1; with c = 100 1e-5 and 1e-4 s were stable and the front within 1.3 / 2 %, but the channel's
+pressure drop was off by -103 % / -430 % (the interface viscosity it adds dominates), not kept either.
+The scheme converges to the coupled one at first order in dt where it is stable
+(``tests/unit/test_wetting_split.py``).
 """
 
 from __future__ import annotations

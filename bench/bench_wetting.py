@@ -9,7 +9,16 @@ a run.  Each ``--solvers`` entry (``wetting.linear_solver``) runs on the same ca
 reported: seconds per step, matrix updates, LU factorisations and GMRES iterations per step, the
 ratio to the first solver, and the parallel efficiency against one rank.
 
-    python bench/bench_wetting.py [--cells 50000 200000] [--ranks 1 2] [--steps 30] [--solvers lu krylov]
+    python bench/bench_wetting.py [--cells 50000 200000] [--ranks 1 2] [--steps 30] [--solvers lu krylov split]
+
+``split`` is the decoupled scheme of :mod:`layerlab.wetting.split` (Dong & Shen, J. Comput. Phys. 231
+(2012) 5788) on the same case at the fixed step ``--split-dt`` (default 1e-8 s, below its stability
+limit): its seconds per step sit beside the coupled scheme's, and ``simulated_s_per_wall_s`` compares
+the two at the step each can take.  ``--split-stability`` instead runs the split scheme on the 10 x 15 um
+channel of the verification test (h = 0.5 um, 60 deg walls) at a ladder of fixed steps, up to
+``--steps`` steps each, and reports at which step each diverged (|phi| > phi_bound).
+
+    python bench/bench_wetting.py --split-stability [--split-dts 1e-4 1e-5 1e-6 1e-7 3e-8 1e-8] [--steps 300]
 
 ``--stage CONFIG`` instead times the wetting stage of a campaign config: a copy of CONFIG with
 ``results_dir`` set to a scratch folder (the stage commands read the config file, so
@@ -34,6 +43,76 @@ from pathlib import Path
 from mpirun import report, run_worker
 
 WIDTH_UM, HEIGHT_UM = 50.0, 146.0
+
+
+def split_worker(cells: int, steps: int, dt_s: float) -> dict:
+    """The split scheme on the bench rectangle at the fixed step ``dt_s``."""
+    from layerlab.fe import MPI
+    from layerlab.geometry import tags
+    from layerlab.wetting import testgeom
+    from layerlab.wetting.params import WettingParams
+    from layerlab.wetting.solver import Boundaries, WettingDiverged
+    from layerlab.wetting.split import SplitSolver
+    import numpy as np
+
+    comm = MPI.COMM_WORLD
+    nx = max(2, round(math.sqrt(cells / 4 / (HEIGHT_UM / WIDTH_UM))))
+    ny = max(2, round(cells / 4 / nx))
+    t0 = time.perf_counter()
+    msh, ft = testgeom.rectangle(WIDTH_UM, HEIGHT_UM, nx, ny, comm=comm)
+    params = WettingParams()
+    bnd = Boundaries(ft, inlet=(tags.INLET,), outlet=(tags.OUTLET,), slip_x=(tags.SIDE_LEFT, tags.SIDE_RIGHT))
+    y0, w = HEIGHT_UM - 2.0, math.sqrt(2) * params.eps_hat
+    solver = SplitSolver(msh, bnd, params, dt_s, lambda x: np.tanh((x[1] - y0) / w))
+    setup = time.perf_counter() - t0
+    comm.Barrier()
+    t0 = time.perf_counter()
+    diverged = None
+    try:
+        for _ in range(steps):
+            solver.step()
+    except WettingDiverged as err:
+        diverged = str(err)
+    comm.Barrier()
+    elapsed = time.perf_counter() - t0
+    done = max(solver.step_count, 1)
+    return {"triangles": comm.allreduce(msh.topology.index_map(2).size_local, op=MPI.SUM),
+            "ranks": comm.size, "linear_solver": "split", "dt_s": dt_s, "steps": solver.step_count,
+            "diverged": diverged, "factorisations": solver.n_factorisations, "setup_s": round(setup, 3),
+            "seconds_per_step": elapsed / done, "simulated_s": solver.time_s,
+            "simulated_s_per_wall_s": solver.time_s / elapsed,
+            "factorisations_per_step": (solver.n_factorisations - 1) / done,   # the once-factorised CH matrix aside
+            "factorise_s_per_factorisation": (solver.ch_problem.factorise_s + solver.flow_problem.factorise_s)
+            / max(solver.n_factorisations, 1),
+            "load_average_1min": os.getloadavg()[0]}
+
+
+def split_stability(dts: list[float], steps: int) -> dict:
+    """The split scheme on the channel of ``tests/verification/test_wetting_channel.py`` at h = 0.5 um."""
+    from layerlab.geometry import tags
+    from layerlab.wetting import testgeom
+    from layerlab.wetting.params import WettingParams
+    from layerlab.wetting.solver import Boundaries, WettingDiverged
+    from layerlab.wetting.split import SplitSolver
+    import numpy as np
+
+    width, length, y0 = 10.0, 15.0, 10.0
+    msh, ft = testgeom.rectangle(width, length, 20, 30, left_tag=tags.PARTICLE_WALL, right_tag=tags.PARTICLE_WALL)
+    bnd = Boundaries(ft, inlet=(tags.INLET,), outlet=(tags.OUTLET,), walls=(tags.PARTICLE_WALL,))
+    params = WettingParams(interface_width_m=0.5e-6, mobility_nondim=1e-6, contact_angle_deg=60.0)
+    w = math.sqrt(2) * params.eps_hat
+    rows = []
+    for dt in dts:
+        solver = SplitSolver(msh, bnd, params, dt, lambda x: np.tanh((x[1] - y0) / w))
+        try:
+            for _ in range(steps):
+                solver.step()
+            rows.append({"dt_s": dt, "stable_steps": solver.step_count, "diverged": False,
+                         "max_abs_phi": float(np.abs(solver.phi()).max())})
+        except WettingDiverged:
+            rows.append({"dt_s": dt, "stable_steps": solver.step_count - 1, "diverged": True})
+    return {"benchmark": "wetting_split_stability", "h_um": width / 20, "capillary_number": params.capillary_number,
+            "steps_tried": steps, "results": rows}
 
 
 def worker(cells: int, steps: int, refactor_every: int, solver_kind: str) -> dict:
@@ -67,6 +146,7 @@ def worker(cells: int, steps: int, refactor_every: int, solver_kind: str) -> dic
             "ranks": comm.size, "linear_solver": solver_kind, "steps": steps, "refactor_every": refactor_every,
             "factorisations": solver.n_factorisations, "setup_s": round(setup, 3),
             "seconds_per_step": elapsed / steps, "simulated_s": solver.time_s,
+            "simulated_s_per_wall_s": solver.time_s / elapsed,
             "matrix_updates_per_step": solver.n_matrix_updates / steps,
             "factorisations_per_step": solver.n_factorisations / steps,
             "krylov_iterations_per_step": solver.krylov_iterations / steps,
@@ -128,7 +208,11 @@ def main() -> None:
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--refactor-every", type=int, default=20)
-    ap.add_argument("--solvers", nargs="+", default=["lu", "krylov"], help="wetting.linear_solver values to compare")
+    ap.add_argument("--solvers", nargs="+", default=["lu", "split"],
+                    help="wetting.linear_solver values of the coupled scheme, and/or split, to compare")
+    ap.add_argument("--split-dt", type=float, default=1e-8, help="fixed step of the split scheme (s)")
+    ap.add_argument("--split-stability", action="store_true", help="the split scheme's stable step on the channel")
+    ap.add_argument("--split-dts", type=float, nargs="+", default=[1e-4, 1e-5, 1e-6, 1e-7, 3e-8, 1e-8])
     ap.add_argument("--stage", metavar="CONFIG", help="time the wetting stage of this campaign config instead")
     ap.add_argument("--cores", type=int, default=2, help="snakemake --cores for --stage")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -136,8 +220,14 @@ def main() -> None:
     if args.stage:
         print(json.dumps(stage(args.stage, args.cores), indent=1))
         return
+    if args.split_stability:
+        print(json.dumps(split_stability(args.split_dts, args.steps), indent=1))
+        return
     if args.worker:
-        report(worker(args.cells[0], args.steps, args.refactor_every, args.solvers[0]))
+        if args.solvers[0] == "split":
+            report(split_worker(args.cells[0], args.steps, args.split_dt))
+        else:
+            report(worker(args.cells[0], args.steps, args.refactor_every, args.solvers[0]))
         return
     results = []
     for cells in args.cells:
@@ -145,7 +235,7 @@ def main() -> None:
             for kind in args.solvers:
                 run, error = run_worker(__file__, ranks, ["--cells", str(cells), "--steps", str(args.steps),
                                                           "--refactor-every", str(args.refactor_every),
-                                                          "--solvers", kind])
+                                                          "--split-dt", str(args.split_dt), "--solvers", kind])
                 results.append(run if run is not None else
                                {"cells": cells, "ranks": ranks, "linear_solver": kind, "error": error})
     for r in results:
@@ -158,6 +248,8 @@ def main() -> None:
         ref = next((b for b in same if b["ranks"] == r["ranks"] and b["linear_solver"] == args.solvers[0]), None)
         if ref:
             r[f"time_ratio_to_{args.solvers[0]}"] = r["seconds_per_step"] / ref["seconds_per_step"]
+            r[f"simulated_time_rate_ratio_to_{args.solvers[0]}"] = (r["simulated_s_per_wall_s"]
+                                                                   / ref["simulated_s_per_wall_s"])
     print(json.dumps({"benchmark": "wetting_step", "cpu_count": os.cpu_count(), "results": results}, indent=1))
 
 

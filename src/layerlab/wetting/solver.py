@@ -74,6 +74,47 @@ class Boundaries:
     pin_pressure_at: tuple[float, float] | None = None
 
 
+def _facets(bnd: Boundaries, tags: tuple[int, ...]) -> np.ndarray:
+    """The local facets carrying any of ``tags``."""
+    if not tags:
+        return np.zeros(0, dtype=np.int32)
+    return np.unique(np.concatenate([bnd.facet_tags.find(t) for t in tags])).astype(np.int32)
+
+
+def dirichlet_bcs(bnd: Boundaries, u_sub: fem.FunctionSpace | None, p_sub: fem.FunctionSpace | None,
+                  phi_sub: fem.FunctionSpace | None, u_in_hat: float) -> list[fem.DirichletBC]:
+    """The Dirichlet conditions of ``bnd`` on the (sub)spaces of velocity, pressure and phase field
+    (``None``: that field is not in the space the conditions are for)."""
+    fdim = bnd.facet_tags.dim
+    bcs: list[fem.DirichletBC] = []
+
+    def constant_bc(sub: fem.FunctionSpace, tags: tuple[int, ...], value: tuple[float, ...]) -> None:
+        Vc, _ = sub.collapse()
+        f = fem.Function(Vc)
+        f.interpolate(lambda x: np.vstack([np.full(x.shape[1], v) for v in value]))
+        dofs = fem.locate_dofs_topological((sub, Vc), fdim, _facets(bnd, tags))
+        bcs.append(fem.dirichletbc(f, dofs, sub))
+
+    # order matters where sets touch: later conditions win, so no-slip walls come last
+    if u_sub is not None:
+        if bnd.slip_x:
+            constant_bc(u_sub.sub(0), bnd.slip_x, (0.0,))
+        if bnd.slip_y:
+            constant_bc(u_sub.sub(1), bnd.slip_y, (0.0,))
+        if bnd.inlet:
+            constant_bc(u_sub, bnd.inlet, (0.0, -u_in_hat))
+    if phi_sub is not None and bnd.inlet:
+        constant_bc(phi_sub, bnd.inlet, (1.0,))
+    if u_sub is not None and bnd.walls:
+        constant_bc(u_sub, bnd.walls, (0.0, 0.0))
+    if p_sub is not None and bnd.pin_pressure_at is not None:
+        V_p, _ = p_sub.collapse()
+        x0, y0 = bnd.pin_pressure_at
+        dofs = fem.locate_dofs_geometrical((p_sub, V_p), lambda x: np.isclose(x[0], x0) & np.isclose(x[1], y0))
+        bcs.append(fem.dirichletbc(fem.Function(V_p), dofs, p_sub))
+    return bcs
+
+
 class WettingSolver:
     """The coupled Cahn-Hilliard / Stokes problem on a 2D mesh in micrometres (nondimensional).
 
@@ -134,52 +175,9 @@ class WettingSolver:
         self.timings = {"factorise_s": 0.0, "assemble_s": 0.0, "solve_s": 0.0}   # wall time (this rank)
 
     # ---- set-up ----------------------------------------------------------------------------------
-    def _facets(self, tags: tuple[int, ...]) -> np.ndarray:
-        ft = self.bnd.facet_tags
-        if not tags:
-            return np.zeros(0, dtype=np.int32)
-        return np.unique(np.concatenate([ft.find(t) for t in tags])).astype(np.int32)
-
     def _dirichlet_bcs(self) -> list[fem.DirichletBC]:
-        W, fdim = self.forms.W, self.msh.topology.dim - 1
-        bcs: list[fem.DirichletBC] = []
-        V_u, _ = self.forms.spaces["u"]
-        V_phi, _ = self.forms.spaces["phi"]
-        u_in_hat = self.params.u_in_hat
-
-        def vector_bc(tags: tuple[int, ...], value: tuple[float, float]) -> None:
-            f = fem.Function(V_u)
-            f.interpolate(lambda x: np.vstack([np.full(x.shape[1], value[0]), np.full(x.shape[1], value[1])]))
-            dofs = fem.locate_dofs_topological((W.sub(0), V_u), fdim, self._facets(tags))
-            bcs.append(fem.dirichletbc(f, dofs, W.sub(0)))
-
-        def component_bc(tags: tuple[int, ...], comp: int) -> None:
-            sub = W.sub(0).sub(comp)
-            Vc, _ = sub.collapse()
-            f = fem.Function(Vc)
-            dofs = fem.locate_dofs_topological((sub, Vc), fdim, self._facets(tags))
-            bcs.append(fem.dirichletbc(f, dofs, sub))
-
-        # order matters where sets touch: later conditions win, so no-slip walls come last
-        if self.bnd.slip_x:
-            component_bc(self.bnd.slip_x, 0)
-        if self.bnd.slip_y:
-            component_bc(self.bnd.slip_y, 1)
-        if self.bnd.inlet:
-            vector_bc(self.bnd.inlet, (0.0, -u_in_hat))
-            one = fem.Function(V_phi)
-            one.x.array[:] = 1.0
-            dofs = fem.locate_dofs_topological((W.sub(2), V_phi), fdim, self._facets(self.bnd.inlet))
-            bcs.append(fem.dirichletbc(one, dofs, W.sub(2)))
-        if self.bnd.walls:
-            vector_bc(self.bnd.walls, (0.0, 0.0))
-        if self.bnd.pin_pressure_at is not None:
-            V_p, _ = self.forms.spaces["p"]
-            x0, y0 = self.bnd.pin_pressure_at
-            dofs = fem.locate_dofs_geometrical(
-                (W.sub(1), V_p), lambda x: np.isclose(x[0], x0) & np.isclose(x[1], y0))
-            bcs.append(fem.dirichletbc(fem.Function(V_p), dofs, W.sub(1)))
-        return bcs
+        W = self.forms.W
+        return dirichlet_bcs(self.bnd, W.sub(0), W.sub(1), W.sub(2), self.params.u_in_hat)
 
     # ---- fields ----------------------------------------------------------------------------------
     def field(self, name: str, which: str = "new") -> fem.Function:

@@ -118,16 +118,23 @@ class Term:
 
 
 # ---- shared particle kinetics --------------------------------------------------------------------
-def particle_surface(ctx: FormContext, base: int, k0: float, c_max: float) -> tuple[list, Any, Any]:
+def particle_surface(ctx: FormContext, base: int, k0: Any, c_max: float) -> tuple[list, Any, Any]:
     """Radial unknowns, surface stoichiometry and exchange current density of a particle.
 
     The surface stoichiometry is a logistic variable: 0 < s_surf < 1 always, and
-    sqrt(s (1 - s)) = exp(-psi/2) / (1 + exp(-psi)) resolves saturation to any depth."""
+    sqrt(s (1 - s)) = exp(-psi/2) / (1 + exp(-psi)) resolves saturation to any depth.  ``k0`` is
+    the coefficient of ``j0 = k0 sqrt(c_e) c_max sqrt(s (1 - s))`` or a function ``j0(c_e, c_s_surf,
+    c_s_max, T)`` (a translated PyBaMM function), given ``c_max - c_s_surf`` from psi directly."""
     N = ctx.layout.radial_volumes
     u = ctx.u
     s = [u[base + k] for k in range(N)]
     psi = u[base + N]
     s_surf = 1.0 / (1.0 + ufl.exp(-psi))
+    if callable(k0):
+        empty = c_max * ufl.exp(-psi) / (1.0 + ufl.exp(-psi))      # c_max (1 - s_surf), no cancellation
+        j0 = k0({"c_e": ctx.variables["c_e"], "c_s_surf": c_max * s_surf, "c_s_max": c_max,
+                 "T": ctx.model.cell.params.temperature_K}, complements={("c_s_max", "c_s_surf"): empty})
+        return s, s_surf, j0
     j0 = k0 * ctx.ops.sqrt(ctx.variables["c_e"]) * c_max * ufl.exp(-0.5 * psi) / (1.0 + ufl.exp(-psi))
     return s, s_surf, j0
 

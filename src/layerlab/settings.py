@@ -199,7 +199,7 @@ def _files(spec: StageSettings, config: Mapping[str, Any]) -> dict[str, str]:
     out = {}
     for key in spec.files:
         found, value = _get(config, key)
-        if found and isinstance(value, str) and value:
+        if found and isinstance(value, str) and value and not value.startswith("pybamm:"):   # a set name, no file
             out[key] = value
     return out
 

@@ -78,18 +78,25 @@ def _bpx_values(path: str, field: str) -> Any:
     except ImportError as err:   # pragma: no cover
         raise InputError(field, f"{path}: reading BPX needs the 'bpx' package", "pip install bpx") from err
     try:
-        obj = bpx.parse_bpx_file(str(p))
+        bpx.parse_bpx_file(str(p))
     except Exception as err:   # pydantic ValidationError / JSON errors: name the first problem
-        raise InputError(field, f"{path} fails the BPX schema: {_first_line(err)}",
+        raise InputError(field, f"{path} fails the BPX schema: {_first_problem(err)}",
                          "a BPX file valid against the BPX schema") from None
-    return pybamm.ParameterValues.create_from_bpx_obj(obj) if hasattr(pybamm.ParameterValues,
-                                                                       "create_from_bpx_obj") \
-        else pybamm.ParameterValues.create_from_bpx(str(p))
+    try:
+        return pybamm.ParameterValues.create_from_bpx(str(p))
+    except (ArithmeticError, KeyError, ValueError) as err:
+        raise InputError(field, f"PyBaMM cannot convert {path}: {type(err).__name__} {err}",
+                         "a BPX file PyBaMM's create_from_bpx accepts") from None
 
 
-def _first_line(err: Exception) -> str:
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    return "; ".join(lines[:3]) if lines else type(err).__name__
+def _first_problem(err: Exception) -> str:
+    """The first schema violation (location and message) of a pydantic error, or the error's first line."""
+    errors = err.errors() if hasattr(err, "errors") else []
+    if errors:
+        loc = " / ".join(str(x) for x in errors[0].get("loc", ()))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"{loc}: {errors[0].get('msg', '')}{more}"
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 # ---- mapping ---------------------------------------------------------------------------------------

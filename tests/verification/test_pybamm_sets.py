@@ -1,0 +1,31 @@
+"""PyBaMM parameter sets loaded by name (``pybamm:<SetName>``, functions translated into UFL)
+against PyBaMM's own DFN on the same set (native functions): capacity within 1 % and voltage RMS
+within 10 mV (:mod:`layerlab.electrochem.pybamm_crosscheck`: half cell = the set's positive
+electrode against the lithium foil; full cell = the set's cell from 100 % SOC; 20 points per region
+and in r).  By default each set at 1C in both modes; ``LAYERLAB_PYBAMM_SETS_FULL=1`` runs 0.5, 1
+and 2C (as ``bench/bench_pybamm_sets.py``, whose numbers are in the README).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("pybamm")
+
+from layerlab.electrochem.pybamm_crosscheck import SETS, cross_check  # noqa: E402
+
+FULL = os.environ.get("LAYERLAB_PYBAMM_SETS_FULL") == "1"
+RATES = (0.5, 1.0, 2.0) if FULL else (1.0,)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("c_rate", RATES)
+@pytest.mark.parametrize("mode", ["half", "full"])
+@pytest.mark.parametrize("name", SETS)
+def test_pybamm_set_matches_pybamm(name: str, mode: str, c_rate: float) -> None:
+    r = cross_check(name, mode == "full", c_rate)
+    assert r.end_reason in ("voltage cut-off", "saturation (voltage plunge below the OCP range)"), r
+    assert abs(r.capacity_error) < 0.01, r
+    assert r.voltage_rms_mV < 10.0, r

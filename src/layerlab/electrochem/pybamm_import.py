@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from layerlab.electrochem.parameters import (DEFAULT_SET, CounterParams, ElectrolyteParams, NegativeParams,
-                                             ParameterSet, PositiveParams, SeparatorParams, _check, load_parameters)
+                                             ParameterSet, PositiveParams, SeparatorParams, _check, load_anode,
+                                             load_parameters)
 from layerlab.electrochem.ufl_from_pybamm import TranslatedFunction, Untranslatable, from_tree, translate
 from layerlab.errors import InputError, require
 
@@ -51,6 +52,16 @@ def load_parameter_source(value: str | Path | None, field: str = FIELD) -> Param
         return load_parameters(input_path(str(value)) if value else None)
     pv, label = values_for(value, field)
     return parameters_from_values(pv, label, field)
+
+
+def anode_source(value: str, field: str = "fullcell.anode_parameters") -> tuple[NegativeParams, Any]:
+    """``fullcell.anode_parameters``: a graphite_*.yaml file (negative + sei sections) or a PyBaMM
+    set / BPX file, whose negative electrode is used (no SEI section)."""
+    if not is_pybamm_source(value):
+        from layerlab.io import input_path
+        return load_anode(input_path(str(value)), field)
+    pv, label = values_for(value, field)
+    return parameters_from_values(pv, label, field, negative=True).negative, None
 
 
 def values_for(value: str | Path, field: str = FIELD) -> tuple[Any, str]:
@@ -212,15 +223,27 @@ def parameters_from_values(pv: Any, label: str, field: str = FIELD, counter: Cou
                 f"{label} has no negative electrode (an OCP function)", "a full-cell set")
         neg = _electrode(rd, "Negative", T)
         sn = rd.number("Initial concentration in negative electrode [mol.m-3]") / neg["max_concentration_mol_m3"]
+        s100 = _full_charge_stoichiometry(pv, neg["max_concentration_mol_m3"])
         anode = NegativeParams(**neg, porosity=rd.number("Negative electrode porosity"),
                                   active_fraction=rd.number("Negative electrode active material volume fraction"),
                                   particle_radius_m=rd.number("Negative particle radius [m]"),
-                                  initial_stoichiometry=sn, max_stoichiometry=0.5 * (1.0 + sn))
+                                  initial_stoichiometry=sn,
+                                  max_stoichiometry=s100 if s100 is not None and s100 > sn else 0.5 * (1.0 + sn))
     ps = ParameterSet(name=label, temperature_K=T, positive=positive, electrolyte=ele,
                       counter=counter or load_parameters(DEFAULT_SET).counter, separator=sep, negative=anode)
     _check(ps, field)
     _check_functions(ps, field)
     return ps
+
+
+def _full_charge_stoichiometry(pv: Any, c_max_mol_m3: float) -> float | None:
+    """The negative electrode's stoichiometry at 100 % SOC by PyBaMM's electrode state-of-health
+    solve (the top of the window the full-cell command sizes the anode with by N/P), or None."""
+    try:
+        charged = pv.set_initial_state(1.0, inplace=False)
+        return float(charged["Initial concentration in negative electrode [mol.m-3]"]) / c_max_mol_m3
+    except Exception:   # noqa: BLE001 - PyBaMM's solve failing only loses the N/P window
+        return None
 
 
 def _check_functions(ps: ParameterSet, field: str) -> None:

@@ -7,6 +7,9 @@ cathode, optional SEI) from the same full :class:`~layerlab.electrochem.cell.Hal
 same :class:`~layerlab.electrochem.cell.HalfCell` our model runs: one particle phase for a single
 population, PyBaMM's two particle phases ("Primary" = L, "Secondary" = S) with depth-dependent
 volume fractions otherwise.  Electrode area is 1 m2, so PyBaMM currents in A equal A/m2.
+
+:func:`pybamm_native` runs PyBaMM on a PyBaMM set's own values (native functions) for the
+cross-checks of sets imported by name (:mod:`layerlab.electrochem.pybamm_crosscheck`).
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ def _lithium_foil(cp: CounterParams) -> dict[str, Any]:
 
     def j0_li(c_e, c_Li, T):
         return k_li * c_Li ** 0.7 * c_e ** 0.3
-    return {"Negative electrode thickness [m]": LI_FOIL_THICKNESS_M, "Negative electrode conductivity [S.m-1]": 1.0776e7,
+    return {"Negative electrode thickness [m]": LI_FOIL_THICKNESS_M,
+            "Negative electrode conductivity [S.m-1]": 1.0776e7,
             "Lithium metal partial molar volume [m3.mol-1]": 1.0 / cp.lithium_concentration_mol_m3,
             "Exchange-current density for lithium metal electrode [A.m-2]": j0_li,
             "Negative electrode charge transfer coefficient": cp.charge_transfer_coefficient,

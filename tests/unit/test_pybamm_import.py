@@ -24,7 +24,7 @@ from layerlab.settings import job_files, job_settings  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 CASE = "L-Dry-S_load29.6_por0.55_ls0.5"
-SETS = ("Marquis2019", "Mohtat2020", "Prada2013")
+SETS = ("Marquis2019", "Mohtat2020", "Prada2013", "Ecker2015")   # Ecker2015: D(sto) in both electrodes
 _ARGS = {"sto": "Stoichiometry", "T": "Temperature [K]", "c_e": "Electrolyte concentration [mol.m-3]",
          "c_s_surf": "Particle surface concentration [mol.m-3]",
          "c_s_max": "Maximum particle surface concentration [mol.m-3]"}
@@ -42,6 +42,8 @@ def _points(ps, sec: str):
     T = ps.temperature_K
     for s in (0.05, 0.3, 0.55, 0.8, 0.95):
         yield "OCP [V]", el.ocp, {"sto": s}
+        if callable(el.diffusivity_m2_s):
+            yield "particle diffusivity [m2.s-1]", el.diffusivity_m2_s, {"sto": s, "T": T}
         yield "exchange-current density [A.m-2]", el.exchange_current_coefficient, \
             {"c_e": 800.0 + 600 * s, "c_s_surf": s * cm, "c_s_max": cm, "T": T}
 
@@ -54,9 +56,10 @@ def test_translated_functions_equal_pybamm(name: str) -> None:
     from layerlab.electrochem.pybamm_import import parameters_from_values
     ps = parameters_from_values(pv, label, negative=True)
     checked = 0
-    for sec, pre in (("positive", "Positive electrode "), ("negative", "Negative electrode ")):
+    for sec, pre in (("positive", "Positive "), ("negative", "Negative ")):
         for key, f, vals in _points(ps, sec):
-            want = _pybamm_value(pv, pre + key, {k: v for k, v in vals.items() if k in f.args})
+            full_key = pre + ("" if key.startswith("particle") else "electrode ") + key
+            want = _pybamm_value(pv, full_key, {k: v for k, v in vals.items() if k in f.args})
             assert float(f(vals)) == pytest.approx(want, rel=1e-12, abs=1e-14), (sec, key, vals)
             checked += 1
     for key, attr in (("Electrolyte conductivity [S.m-1]", "conductivity"),
@@ -68,7 +71,8 @@ def test_translated_functions_equal_pybamm(name: str) -> None:
             want = _pybamm_value(pv, key, vals) if callable(pv[key]) else float(pv[key])
             assert got == pytest.approx(want, rel=1e-12), (key, c)
             checked += 1
-    assert checked == 26
+    n_D = sum(callable(getattr(ps, sec).diffusivity_m2_s) for sec in ("positive", "negative"))
+    assert checked == 26 + 5 * n_D and (n_D == 2) == (name == "Ecker2015")
 
 
 def test_ufl_form_equals_numpy() -> None:
@@ -111,7 +115,7 @@ def _exit_2(capsys, tmp_path: Path, parameters: str) -> str:
     ("pybamm:NoSuchSet2030", "unknown PyBaMM parameter set 'NoSuchSet2030'"),
     ("pybamm:Sulzer2019", "lacks what a half cell needs: 'Positive electrode OCP [V]'"),
     ("pybamm:Ai2020", "cannot translate Positive electrode OCP [V]: 1D Interpolant with interpolator 'cubic'"),
-    ("pybamm:Ecker2015", "'Positive particle diffusivity [m2.s-1]' depends on sto"),
+    ("pybamm:ORegan2022", "'Positive electrode conductivity [S.m-1]' is a function; layerlab takes a constant"),
 ])
 def test_bad_pybamm_sets_exit_2(capsys, tmp_path: Path, value: str, expect: str) -> None:
     line = _exit_2(capsys, tmp_path, value)

@@ -29,3 +29,13 @@ def test_pybamm_set_matches_pybamm(name: str, mode: str, c_rate: float) -> None:
     assert r.end_reason in ("voltage cut-off", "saturation (voltage plunge below the OCP range)"), r
     assert abs(r.capacity_error) < 0.01, r
     assert r.voltage_rms_mV < 10.0, r
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("c_rate", RATES)
+def test_stoichiometry_dependent_diffusivity_matches_pybamm(c_rate: float) -> None:
+    """Ecker2015's particle diffusivities depend on stoichiometry in both electrodes (D(sto, T),
+    translated, taken at the mean stoichiometry of each radial interface): its full cell."""
+    r = cross_check("Ecker2015", True, c_rate)
+    assert r.end_reason == "voltage cut-off", r
+    assert abs(r.capacity_error) < 0.01 and r.voltage_rms_mV < 10.0, r

@@ -46,7 +46,7 @@ class ElectrodeParams:
     solid conduction and Bruggeman exponents."""
 
     max_concentration_mol_m3: float
-    diffusivity_m2_s: float
+    diffusivity_m2_s: float | FunctionForm                # or D(sto, T) (a translated PyBaMM function)
     ocp: FunctionForm
     exchange_current_coefficient: float | FunctionForm   # j0 = k sqrt(c_e c_s (c_max - c_s)), or j0(c_e, c_s, c_max, T)
     charge_transfer_coefficient: float

@@ -149,14 +149,12 @@ class _Reader:
                              "linear interpolants") from None
 
 
-def _constant_in(f: float | TranslatedFunction, var: str, T: float, rd: _Reader, key: str) -> float:
-    """A function of (var, T) that does not depend on ``var``, as its value at ``T``."""
-    if not isinstance(f, TranslatedFunction):
-        return float(f)
-    if f.depends_on(var):
-        raise InputError(rd.field, f"{rd.label}: {key!r} depends on {var}; the layerlab particle term takes "
-                         "a diffusivity constant in stoichiometry", "a set with constant particle diffusivities")
-    return float(f({var: 0.5, "T": T}))
+def _diffusivity(f: float | TranslatedFunction, T: float) -> float | TranslatedFunction:
+    """A particle diffusivity: a constant, its value at ``T`` when it does not depend on the
+    stoichiometry, else the function ``D(sto, T)``."""
+    if isinstance(f, TranslatedFunction) and not f.depends_on("sto"):
+        return float(f({"sto": 0.5, "T": T}))
+    return f
 
 
 def _ocp(rd: _Reader, electrode: str, T: float) -> TranslatedFunction:
@@ -176,10 +174,9 @@ def _ocp(rd: _Reader, electrode: str, T: float) -> TranslatedFunction:
 def _electrode(rd: _Reader, electrode: str, T: float) -> dict[str, Any]:
     """The fields every ElectrodeParams has, from the PyBaMM keys of ``electrode`` ('Positive'/'Negative')."""
     e, lower = electrode, electrode.lower()
-    D_key = f"{e} particle diffusivity [m2.s-1]"
     return dict(
         max_concentration_mol_m3=rd.number(f"Maximum concentration in {lower} electrode [mol.m-3]"),
-        diffusivity_m2_s=_constant_in(rd.function(D_key, ("sto", "T")), "sto", T, rd, D_key),
+        diffusivity_m2_s=_diffusivity(rd.function(f"{e} particle diffusivity [m2.s-1]", ("sto", "T")), T),
         ocp=_ocp(rd, e, T),
         exchange_current_coefficient=rd.function(f"{e} electrode exchange-current density [A.m-2]",
                                                  ("c_e", "c_s_surf", "c_s_max", "T")),
@@ -247,7 +244,8 @@ def _full_charge_stoichiometry(pv: Any, c_max_mol_m3: float) -> float | None:
 
 
 def _check_functions(ps: ParameterSet, field: str) -> None:
-    """Translated exchange currents finite and > 0 inside the stoichiometry range at c_e0."""
+    """Translated exchange currents (at c_e0) and particle diffusivities finite and > 0 inside the
+    stoichiometry range."""
     ce0 = ps.electrolyte.initial_concentration_mol_m3
     for sec in ("positive", "negative"):
         el = getattr(ps, sec)
@@ -259,6 +257,10 @@ def _check_functions(ps: ParameterSet, field: str) -> None:
                                                         "T": ps.temperature_K}), dtype=float)
         require(bool(np.all(np.isfinite(j0) & (j0 > 0))), field,
                 f"{ps.name}: {sec} exchange current is not finite and > 0 for sto in [0.01, 0.99]", "j0 > 0")
+        if callable(el.diffusivity_m2_s):
+            D = np.asarray(el.diffusivity_m2_s({"sto": s, "T": ps.temperature_K}), dtype=float)
+            require(bool(np.all(np.isfinite(D) & (D > 0))), field,
+                    f"{ps.name}: {sec} particle diffusivity is not finite and > 0 for sto in [0.01, 0.99]", "D > 0")
 
 
 # ---- the set's own cell (cross-checks) --------------------------------------------------------------

@@ -144,21 +144,26 @@ def butler_volmer(ctx: FormContext, j0: Any, eta: Any, alpha: float) -> Any:
 
 
 def particle_residual(ctx: FormContext, base: int, s: list, s_surf: Any, j: Any, R: float, c_max: float,
-                      D: float) -> tuple[Any, Any]:
+                      D: Any) -> tuple[Any, Any]:
     """Radial finite-volume residual of one particle (N shells + the surface flux condition) and
-    its mean stoichiometry."""
+    its mean stoichiometry.  ``D`` (m2/s) is a constant or a function ``D(sto, T)`` (a translated
+    PyBaMM function), then taken at the mean stoichiometry of the two sides of each interface."""
     F, v, N = FARADAY, ctx.v, ctx.layout.radial_volumes
     dr = R / N
     r = np.arange(N + 1) * dr
     vol = (r[1:] ** 3 - r[:-1] ** 3) / (3 * R ** 2)      # shell volume / surface area
     area = (r / R) ** 2                                     # interface area / surface area
+    T = ctx.model.cell.params.temperature_K
+
+    def D_at(a: Any, b: Any) -> Any:
+        return D({"sto": 0.5 * (a + b), "T": T}) if callable(D) else D
     # flux (mol/m2 of particle surface per s) through interface k
-    flux = [0] + [-D * c_max * area[k] * (s[k] - s[k - 1]) / dr for k in range(1, N)] + [j / F]
+    flux = [0] + [-D_at(s[k], s[k - 1]) * c_max * area[k] * (s[k] - s[k - 1]) / dr for k in range(1, N)] + [j / F]
     out = 0
     for k in range(N):
         res = F * (c_max * vol[k] * ctx.ddt(base + k) + flux[k + 1] - flux[k])
         out += A_REF * res * v[base + k] * ctx.dxv
-    out += A_REF * ((s_surf - s[N - 1]) * F * D * c_max * 2.0 / dr + j) * v[base + N] * ctx.dxv
+    out += A_REF * ((s_surf - s[N - 1]) * F * D_at(s_surf, s[N - 1]) * c_max * 2.0 / dr + j) * v[base + N] * ctx.dxv
     return out, sum(vol[k] * s[k] for k in range(N)) * 3.0 / R
 
 

@@ -3,7 +3,7 @@
 ``electrochem.parameters`` takes, besides a ``dfn_*.yaml`` file:
 
 * ``pybamm:<SetName>`` (e.g. ``pybamm:Marquis2019``): ``pybamm.ParameterValues(<SetName>)``;
-* a BPX JSON file (``*.json``, Battery Parameter eXchange, Korotkin et al. 2023): validated
+* a BPX JSON file (``*.json``, Battery Parameter eXchange, github.com/FaradayInstitution/BPX): validated
   against the BPX schema (``bpx`` package), converted by ``ParameterValues.create_from_bpx``.
 
 Scalars are mapped by their PyBaMM names; functions (OCPs, particle diffusivities, exchange

@@ -131,14 +131,16 @@ def test_bpx_failing_its_schema_exits_2(capsys, tmp_path: Path) -> None:
 
 
 def test_settings_carry_the_set_name_not_a_file() -> None:
-    """``pybamm:<SetName>`` is part of the dfn job's settings (a changed name reruns the job) and
-    declares no input file."""
+    """``pybamm:<SetName>`` and the PyBaMM version are part of the dfn job's settings (a changed
+    name or PyBaMM reruns the job); the name declares no input file."""
     from layerlab.config import validate_config
     cfg = copy.deepcopy(CONFIG)
     a, b = copy.deepcopy(cfg), copy.deepcopy(cfg)
     a["electrochem"]["parameters"], b["electrochem"]["parameters"] = "pybamm:Marquis2019", "pybamm:Mohtat2020"
     sa, sb = (job_settings(validate_config(c), "dfn", {"case": CASE}) for c in (a, b))
     assert "pybamm:Marquis2019" in sa and sa != sb
+    assert json.loads(sa)["pybamm_version"] == pybamm.__version__   # a PyBaMM upgrade reruns the job too
+    assert "pybamm_version" not in job_settings(validate_config(cfg), "dfn", {"case": CASE})
     assert not any("pybamm" in f for f in job_files(validate_config(a), "dfn", {"case": CASE}))
 
 

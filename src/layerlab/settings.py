@@ -206,9 +206,15 @@ def _files(spec: StageSettings, config: Mapping[str, Any]) -> dict[str, str]:
     out = {}
     for key in spec.files:
         found, value = _get(config, key)
-        if found and isinstance(value, str) and value:
+        if found and isinstance(value, str) and value and not value.startswith("pybamm:"):   # a set name: no file
             out[key] = value
     return out
+
+
+def _pybamm_sets(spec: StageSettings, config: Mapping[str, Any]) -> bool:
+    """True when a file key of the stage names a PyBaMM parameter set (``pybamm:<SetName>``)."""
+    return any(isinstance(v, str) and v.startswith("pybamm:")
+               for v in (_get(config, key)[1] for key in spec.files if _get(config, key)[0]))
 
 
 def job_files(config: Mapping[str, Any], stage: str, wildcards: Mapping[str, str] | None = None) -> list[str]:
@@ -237,6 +243,9 @@ def job_settings(config: Mapping[str, Any], stage: str, wildcards: Mapping[str, 
     spec, wildcards = _stage(stage), dict(wildcards or {})
     files = {k: {"path": p, "sha256": _hash(k, p)} for k, p in _files(spec, config).items()}
     doc = {"stage": stage, "config": stage_subset(config, stage, wildcards), "files": files}
+    if _pybamm_sets(spec, config):   # a PyBaMM set by name: its values are those of the installed PyBaMM
+        from importlib.metadata import version
+        doc["pybamm_version"] = version("pybamm")
     if spec.case and "case" in wildcards:
         doc["case"] = wildcards["case"]
     try:

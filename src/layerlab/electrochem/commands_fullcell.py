@@ -43,8 +43,7 @@ def prepare_fullcell(config: Mapping[str, Any], case_name: str) -> FullCellRun:
     """Validated :class:`FullCellRun` for one case (InputError naming the field on bad input)."""
     from layerlab.electrochem.cell import HalfCell, anode_for_np_ratio
     from layerlab.electrochem.commands import mechanism_attrs, prepare_case
-    from layerlab.io import input_path
-    from layerlab.electrochem.parameters import load_anode
+    from layerlab.electrochem.pybamm_import import anode_source
     from layerlab.electrochem.sei import check_sei_model
     from layerlab.errors import require
 
@@ -52,7 +51,7 @@ def prepare_fullcell(config: Mapping[str, Any], case_name: str) -> FullCellRun:
     prepared = prepare_case(config, case_name)
     half, disc, test = prepared.cell, prepared.disc, prepared.test
     disc = dataclasses.replace(disc, cells_anode=int(fc.get("cells_anode", 16)))
-    neg, sei = load_anode(input_path(fc.get("anode_parameters", "config/parameters/graphite_chen2020.yaml")))
+    neg, sei = anode_source(fc.get("anode_parameters", "config/parameters/graphite_chen2020.yaml"))
     sei_cfg = dict(fc.get("sei", {}))
     model = sei_cfg.get("model", "solvent-diffusion limited")
     check_sei_model(model, sei)

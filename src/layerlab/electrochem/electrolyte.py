@@ -60,6 +60,8 @@ def evaluate(f: FunctionForm, x: Any, ops: Any = NUMPY_OPS, temperature_K: Any =
 
     ``temperature_K`` is needed by the temperature-dependent (``landesfeind2019_*``) forms only."""
     c = f.coefficients
+    if f.form == "pybamm":   # a TranslatedFunction (layerlab.electrochem.ufl_from_pybamm): first argument x
+        return f({f.args[0]: x, "T": temperature_K})
     if f.form.startswith("landesfeind2019_"):
         if temperature_K is None:
             raise ValueError(f"form {f.form!r} needs the temperature")

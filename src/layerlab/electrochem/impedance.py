@@ -270,7 +270,10 @@ class LinearisedDFN:
         """Highest frequency whose solid-diffusion length ``sqrt(D / w)`` spans 2 radial volumes of
         the largest particle (measured: error vs the analytic spherical impedance <~ 3 % there;
         above it the outer half volume acts as a spurious resistance ``|dU/dc| dr / (2 F D)``)."""
-        D = self.model.cell.params.positive.diffusivity_m2_s
+        p = self.model.cell.params
+        D = p.positive.diffusivity_m2_s
+        if callable(D):   # D(sto, T): at the rest stoichiometry
+            D = float(D({"sto": self.stoichiometry, "T": p.temperature_K}))
         dr = max(self.model.cell.cathode.radius_m[p] for p in self.model.pops) / self.model.N
         return D / (2.0 * math.pi * (2.0 * dr) ** 2)
 

@@ -46,9 +46,9 @@ class ElectrodeParams:
     solid conduction and Bruggeman exponents."""
 
     max_concentration_mol_m3: float
-    diffusivity_m2_s: float
+    diffusivity_m2_s: float | FunctionForm                # or D(sto, T) (a translated PyBaMM function)
     ocp: FunctionForm
-    exchange_current_coefficient: float
+    exchange_current_coefficient: float | FunctionForm   # j0 = k sqrt(c_e c_s (c_max - c_s)), or j0(c_e, c_s, c_max, T)
     charge_transfer_coefficient: float
     electronic_conductivity_S_m: float
     bruggeman_electrode: float
@@ -243,9 +243,9 @@ def _check(ps: ParameterSet, origin: str) -> None:
                                                     "lithium_concentration_mol_m3"))):
         for k in keys:
             v = getattr(obj, k)
-            require(v > 0, f"{origin}.{sec}.{k}", f"got {v!r}", "> 0")
+            require(isinstance(v, FunctionForm) or v > 0, f"{origin}.{sec}.{k}", f"got {v!r}", "> 0")
     require(ps.temperature_K > 0, f"{origin}.temperature_K", f"got {ps.temperature_K}", "> 0")
-    require(0 < sep.porosity < 1, f"{origin}.separator.porosity", f"got {sep.porosity}", "(0, 1)")
+    require(0 < sep.porosity <= 1, f"{origin}.separator.porosity", f"got {sep.porosity}", "(0, 1]")
     _check_electrolyte(ele, ps.temperature_K, f"{origin}.electrolyte")
     for k in ("initial_stoichiometry", "discharged_stoichiometry"):
         v = getattr(pos, k)
@@ -286,7 +286,7 @@ def _check_electrolyte(ele: ElectrolyteParams, temperature_K: float, f: str) -> 
 def _check_negative(neg: NegativeParams, f: str) -> None:
     for k in ("max_concentration_mol_m3", "diffusivity_m2_s", "exchange_current_coefficient",
               "electronic_conductivity_S_m", "particle_radius_m"):
-        require(getattr(neg, k) > 0, f"{f}.{k}", f"got {getattr(neg, k)!r}", "> 0")
+        require(isinstance(getattr(neg, k), FunctionForm) or getattr(neg, k) > 0, f"{f}.{k}", f"got {getattr(neg, k)!r}", "> 0")
     for k in ("porosity", "active_fraction", "initial_stoichiometry", "max_stoichiometry",
               "charge_transfer_coefficient"):
         require(0 < getattr(neg, k) < 1, f"{f}.{k}", f"got {getattr(neg, k)!r}", "(0, 1)")

@@ -7,6 +7,9 @@ cathode, optional SEI) from the same full :class:`~layerlab.electrochem.cell.Hal
 same :class:`~layerlab.electrochem.cell.HalfCell` our model runs: one particle phase for a single
 population, PyBaMM's two particle phases ("Primary" = L, "Secondary" = S) with depth-dependent
 volume fractions otherwise.  Electrode area is 1 m2, so PyBaMM currents in A equal A/m2.
+
+:func:`pybamm_native` runs PyBaMM on a PyBaMM set's own values (native functions) for the
+cross-checks of sets imported by name (:mod:`layerlab.electrochem.pybamm_crosscheck`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 
 from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate
-from layerlab.electrochem.parameters import ElectrolyteParams, FunctionForm
+from layerlab.electrochem.parameters import CounterParams, ElectrolyteParams, FunctionForm
 
 
 def _ocp(cell: HalfCell, electrode: str = "positive"):
@@ -47,6 +50,44 @@ def _electrolyte(ele: ElectrolyteParams) -> dict[str, Any]:
 
 
 LI_FOIL_THICKNESS_M = 700e-6
+
+
+def _lithium_foil(cp: CounterParams) -> dict[str, Any]:
+    """PyBaMM's lithium-metal counter electrode entries (half cell) from layerlab's ``counter``."""
+    k_li = cp.exchange_current_coefficient
+
+    def j0_li(c_e, c_Li, T):
+        return k_li * c_Li ** 0.7 * c_e ** 0.3
+    return {"Negative electrode thickness [m]": LI_FOIL_THICKNESS_M,
+            "Negative electrode conductivity [S.m-1]": 1.0776e7,
+            "Lithium metal partial molar volume [m3.mol-1]": 1.0 / cp.lithium_concentration_mol_m3,
+            "Exchange-current density for lithium metal electrode [A.m-2]": j0_li,
+            "Negative electrode charge transfer coefficient": cp.charge_transfer_coefficient,
+            "Negative electrode OCP [V]": 0.0, "Negative electrode OCP entropic change [V.K-1]": 0.0,
+            "Negative electrode double-layer capacity [F.m-2]": 0.2}
+
+
+def pybamm_native(values: Any, cell: HalfCell, radial_points: int = 20, x_points: int = 20, v_min_V: float = 2.5,
+                  v_max_V: float = 4.4) -> tuple[Any, Any, dict]:
+    """PyBaMM's DFN on a PyBaMM set's own ``ParameterValues`` (its native functions), per m2 of
+    electrode: a half cell (``working electrode: positive``, layerlab's lithium foil) when ``cell``
+    has no anode, else the full cell.  ``cell`` is the same set imported by
+    :func:`layerlab.electrochem.pybamm_import.cell_from_values`."""
+    import pybamm
+    full = cell.anode is not None
+    model = pybamm.lithium_ion.DFN({} if full else {"working electrode": "positive"})
+    out = values.copy()
+    T = cell.params.temperature_K
+    out.update({"Electrode height [m]": 1.0, "Electrode width [m]": 1.0,
+                "Number of electrodes connected in parallel to make a cell": 1.0,
+                "Initial temperature [K]": T, "Ambient temperature [K]": T,
+                "Lower voltage cut-off [V]": v_min_V, "Upper voltage cut-off [V]": v_max_V,
+                "Open-circuit voltage at 0% SOC [V]": v_min_V, "Open-circuit voltage at 100% SOC [V]": v_max_V,
+                "Current function [A]": 1.0}, check_already_exists=False)
+    if not full:
+        out.update(_lithium_foil(cell.params.counter), check_already_exists=False)
+    var_pts = {"x_n": x_points, "x_s": x_points, "x_p": x_points, "r_n": radial_points, "r_p": radial_points}
+    return model, out, var_pts
 
 
 def _piecewise(cell: HalfCell, values: list[float]):
@@ -107,23 +148,14 @@ def pybamm_half_cell(cell: HalfCell, radial_points: int = 20, x_points: int = 20
         raise ValueError("the PyBaMM peer supports one porosity for all layers")
     cmax = pos.max_concentration_mol_m3
     k_pos = pos.exchange_current_coefficient
-    k_li = cp.exchange_current_coefficient
 
     def j0_pos(c_e, c_s_surf, c_s_max, T):
         return k_pos * c_e ** 0.5 * c_s_surf ** 0.5 * (c_s_max - c_s_surf) ** 0.5
 
-    def j0_li(c_e, c_Li, T):
-        return k_li * c_Li ** 0.7 * c_e ** 0.3
-
     b_e = pos.bruggeman_electrolyte if layers[0].tortuosity is None else \
         1 + np.log(layers[0].tortuosity) / -np.log(eps)
     values = {
-        "Negative electrode thickness [m]": LI_FOIL_THICKNESS_M, "Negative electrode conductivity [S.m-1]": 1.0776e7,
-        "Lithium metal partial molar volume [m3.mol-1]": 1.0 / cp.lithium_concentration_mol_m3,
-        "Exchange-current density for lithium metal electrode [A.m-2]": j0_li,
-        "Negative electrode charge transfer coefficient": cp.charge_transfer_coefficient,
-        "Negative electrode OCP [V]": 0.0, "Negative electrode OCP entropic change [V.K-1]": 0.0,
-        "Negative electrode double-layer capacity [F.m-2]": 0.2,
+        **_lithium_foil(cp),
         "Separator thickness [m]": p.separator.thickness_m, "Separator porosity": p.separator.porosity,
         "Separator Bruggeman coefficient (electrolyte)": p.separator.bruggeman,
         "Positive electrode thickness [m]": cath.thickness_m, "Positive electrode porosity": eps,

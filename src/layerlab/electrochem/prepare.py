@@ -32,13 +32,13 @@ def prepare_case(config: Mapping[str, Any], case_name: str, tortuosity: str | No
     from layerlab.electrochem.cell import HalfCell
     from layerlab.electrochem.dfn import Discretisation
     from layerlab.electrochem.mechanisms import apply_mechanisms
-    from layerlab.electrochem.parameters import load_parameters
     from layerlab.electrochem.protocols import RateTest
+    from layerlab.electrochem.pybamm_import import load_parameter_source
     from layerlab.errors import InputError
 
     ec = dict(config.get("electrochem", {}))
     case = parse_case(case_name)
-    params = load_parameters(input_path(ec["parameters"]) if ec.get("parameters") else None)
+    params = load_parameter_source(ec.get("parameters"))   # a YAML file, pybamm:<SetName> or a BPX file
     params = params.with_overrides(ec.get("parameter_overrides"))
     tau = tortuosity if tortuosity is not None else ec.get("tortuosity")
     if isinstance(tau, str):

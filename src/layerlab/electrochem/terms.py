@@ -118,16 +118,23 @@ class Term:
 
 
 # ---- shared particle kinetics --------------------------------------------------------------------
-def particle_surface(ctx: FormContext, base: int, k0: float, c_max: float) -> tuple[list, Any, Any]:
+def particle_surface(ctx: FormContext, base: int, k0: Any, c_max: float) -> tuple[list, Any, Any]:
     """Radial unknowns, surface stoichiometry and exchange current density of a particle.
 
     The surface stoichiometry is a logistic variable: 0 < s_surf < 1 always, and
-    sqrt(s (1 - s)) = exp(-psi/2) / (1 + exp(-psi)) resolves saturation to any depth."""
+    sqrt(s (1 - s)) = exp(-psi/2) / (1 + exp(-psi)) resolves saturation to any depth.  ``k0`` is
+    the coefficient of ``j0 = k0 sqrt(c_e) c_max sqrt(s (1 - s))`` or a function ``j0(c_e, c_s_surf,
+    c_s_max, T)`` (a translated PyBaMM function), given ``c_max - c_s_surf`` from psi directly."""
     N = ctx.layout.radial_volumes
     u = ctx.u
     s = [u[base + k] for k in range(N)]
     psi = u[base + N]
     s_surf = 1.0 / (1.0 + ufl.exp(-psi))
+    if callable(k0):
+        empty = c_max * ufl.exp(-psi) / (1.0 + ufl.exp(-psi))      # c_max (1 - s_surf), no cancellation
+        j0 = k0({"c_e": ctx.variables["c_e"], "c_s_surf": c_max * s_surf, "c_s_max": c_max,
+                 "T": ctx.model.cell.params.temperature_K}, complements={("c_s_max", "c_s_surf"): empty})
+        return s, s_surf, j0
     j0 = k0 * ctx.ops.sqrt(ctx.variables["c_e"]) * c_max * ufl.exp(-0.5 * psi) / (1.0 + ufl.exp(-psi))
     return s, s_surf, j0
 
@@ -137,21 +144,26 @@ def butler_volmer(ctx: FormContext, j0: Any, eta: Any, alpha: float) -> Any:
 
 
 def particle_residual(ctx: FormContext, base: int, s: list, s_surf: Any, j: Any, R: float, c_max: float,
-                      D: float) -> tuple[Any, Any]:
+                      D: Any) -> tuple[Any, Any]:
     """Radial finite-volume residual of one particle (N shells + the surface flux condition) and
-    its mean stoichiometry."""
+    its mean stoichiometry.  ``D`` (m2/s) is a constant or a function ``D(sto, T)`` (a translated
+    PyBaMM function), then taken at the mean stoichiometry of the two sides of each interface."""
     F, v, N = FARADAY, ctx.v, ctx.layout.radial_volumes
     dr = R / N
     r = np.arange(N + 1) * dr
     vol = (r[1:] ** 3 - r[:-1] ** 3) / (3 * R ** 2)      # shell volume / surface area
     area = (r / R) ** 2                                     # interface area / surface area
+    T = ctx.model.cell.params.temperature_K
+
+    def D_at(a: Any, b: Any) -> Any:
+        return D({"sto": 0.5 * (a + b), "T": T}) if callable(D) else D
     # flux (mol/m2 of particle surface per s) through interface k
-    flux = [0] + [-D * c_max * area[k] * (s[k] - s[k - 1]) / dr for k in range(1, N)] + [j / F]
+    flux = [0] + [-D_at(s[k], s[k - 1]) * c_max * area[k] * (s[k] - s[k - 1]) / dr for k in range(1, N)] + [j / F]
     out = 0
     for k in range(N):
         res = F * (c_max * vol[k] * ctx.ddt(base + k) + flux[k + 1] - flux[k])
         out += A_REF * res * v[base + k] * ctx.dxv
-    out += A_REF * ((s_surf - s[N - 1]) * F * D * c_max * 2.0 / dr + j) * v[base + N] * ctx.dxv
+    out += A_REF * ((s_surf - s[N - 1]) * F * D_at(s_surf, s[N - 1]) * c_max * 2.0 / dr + j) * v[base + N] * ctx.dxv
     return out, sum(vol[k] * s[k] for k in range(N)) * 3.0 / R
 
 

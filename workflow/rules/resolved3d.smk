@@ -1,0 +1,104 @@
+# resolved3d rules (issue 13): the resolved 3D half cell of each case of resolved.campaign3d.sweeps on its own
+# packing (campaign3d.lateral_um wide, campaign3d.separator_um separator) and level-set mesh (h_um, h_min_um),
+# then the DFN side by side and a figure per architecture. Only when resolved.campaign3d.enabled (off in the
+# laptop campaign: its cost, README). The pack3d / mesh3d commands get their usual per-job settings, computed
+# from the config with the campaign's box and mesh size as geometry.packing3d / geometry.mesh3d.
+import copy
+
+_C3D = config["resolved"]["campaign3d"]
+
+
+def _geometry3d_config():
+    cfg = copy.deepcopy(dict(config))
+    geo = cfg.setdefault("geometry", {})
+    geo["packing3d"] = {**geo.get("packing3d", {}), "lateral_um": _C3D["lateral_um"],
+                        "separator_um": _C3D["separator_um"], "periodic": True}
+    geo["mesh3d"] = {**geo.get("mesh3d", {}), "route": "levelset", "h_um": _C3D["h_um"], "h_min_um": _C3D["h_min_um"]}
+    return cfg
+
+
+_GEO3D = _geometry3d_config()
+_R3D = f"{RESULTS}/resolved3d"
+
+
+def _geo_settings(stage):
+    return lambda wildcards: job_settings(_GEO3D, stage, dict(wildcards))
+
+
+def _geo_files(stage):
+    return lambda wildcards: job_files(_GEO3D, stage, dict(wildcards))
+
+
+rule pack3d_resolved:
+    input:
+        settings_files=_geo_files("pack3d"),
+    output:
+        f"{_R3D}/{{case}}/packing3d.json",
+    log:
+        f"{RESULTS}/logs/resolved3d/{{case}}/pack3d.log",
+    params:
+        settings=_geo_settings("pack3d"),
+    shell:
+        "python -m layerlab --log {log} pack3d --settings {params.settings:q} --case {wildcards.case} --out {output}"
+
+
+rule mesh3d_resolved:
+    input:
+        packing=f"{_R3D}/{{case}}/packing3d.json",
+        settings_files=_geo_files("mesh3d"),
+    output:
+        msh=f"{_R3D}/{{case}}/mesh3d.msh",
+        info=f"{_R3D}/{{case}}/mesh3d.json",
+    log:
+        f"{RESULTS}/logs/resolved3d/{{case}}/mesh3d.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/resolved3d/{{case}}/mesh3d.tsv"
+    params:
+        settings=_geo_settings("mesh3d"),
+    shell:
+        "python -m layerlab --log {log} mesh3d --settings {params.settings:q} --case {wildcards.case}"
+        " --packing {input.packing} --out {output.msh}"
+
+
+rule resolved3d:
+    input:
+        msh=f"{_R3D}/{{case}}/mesh3d.msh",
+        packing=f"{_R3D}/{{case}}/packing3d.json",
+        settings_files=setting_files("resolve3d"),
+    output:
+        f"{RESULTS}/runs/resolved3d/{{case}}.nc",
+    log:
+        f"{RESULTS}/logs/resolved3d/{{case}}/resolve3d.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/resolved3d/{{case}}/resolve3d.tsv"
+    params:
+        settings=settings("resolve3d"),
+    resources:
+        mpi="mpiexec",
+        tasks=config["resolved"]["ranks"],
+    shell:
+        "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} resolve3d --settings {params.settings:q}"
+        " --case {wildcards.case} --mesh {input.msh} --packing {input.packing} --out {output}"
+
+
+_CASES_R3D = [
+    c.name for c in cases_of(config, _C3D["sweeps"], config["geometry"]["seeds"])] if _C3D["enabled"] else []
+
+
+rule resolved3d_compare:
+    input:
+        resolved=expand(f"{RESULTS}/runs/resolved3d/{{case}}.nc", case=_CASES_R3D),
+        dfn=[f"{RESULTS}/runs/dfn/{parse_case(c).with_seed(None).name}.nc" for c in _CASES_R3D],
+    output:
+        table=f"{RESULTS}/tables/resolved3d_vs_dfn.csv",
+        dataset=f"{RESULTS}/datasets/resolved3d.nc",
+        figures=directory(f"{RESULTS}/figures/resolved3d"),
+    log:
+        f"{RESULTS}/logs/resolved3d/compare.log",
+    shell:
+        "python -m layerlab --log {log} resolve3d-compare --resolved {input.resolved} --dfn {input.dfn}"
+        " --table {output.table} --dataset {output.dataset} --figures {output.figures}"
+
+
+if _CASES_R3D:
+    TARGETS.append(f"{RESULTS}/tables/resolved3d_vs_dfn.csv")

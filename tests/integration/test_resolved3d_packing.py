@@ -5,7 +5,8 @@ diameters) wide, a 10 um separator slab, lattice h = 3 um.  Checks: lithium cons
 1 vs 2 ranks equal to 1e-8 (capacity, per-particle state); the command's dataset (phi_e profile,
 per-particle end state consistent with the mean stoichiometry); bad input (unknown solver, too
 narrow a packing, a packing of another case, a mesh without the interface tag): one line, exit 2,
-nothing written.
+nothing written; at 0.05C the capacity per active mass within 2 % of the campaign DFN's on the
+same design.
 """
 
 from __future__ import annotations
@@ -155,3 +156,50 @@ def test_resolve3d_on_packing_writes_particles_and_rejects_bad_input(tmp_path, r
         assert set(ds["particle_population"].values.astype(str)) <= {"L", "S"}
         assert np.all(ds["particle_depth"].values >= -ds["particle_radius"].values)
     assert not list(out.parent.glob(".*tmp*"))
+
+
+V_CUT_LOW_RATE = 3.5
+"""Cut-off of the 0.05C comparison: just above the OCP minimum, as in test_resolved_capacity.py."""
+
+
+# 0.05C: the DFN gets the design itself (cathode_from_design: two layers, the L and S radii of
+# materials.yaml, Bruggeman), the same parameters and separator, the same C-rate per active mass
+# (1C = 210 mA/g of the resolved particles / of the design's active mass), the same start (rest at
+# the OCP of 4.3 V) and cut-off.  Near equilibrium the capacities per active mass must agree within 2 %.
+@pytest.mark.slow
+def test_low_rate_capacity_of_a_real_packing_matches_the_dfn(tmp_path) -> None:
+    from layerlab.design import ElectrodeDesign
+    from layerlab.electrochem.cell import HalfCell, cathode_from_design
+    from layerlab.electrochem.dfn import DFNModel
+    from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
+    from layerlab.electrochem.integrator import Integrator, Segment
+    from layerlab.electrochem.parameters import FARADAY, load_parameters
+    from layerlab.geometry import tags as T
+    from layerlab.geometry.readmesh import read_msh
+    from layerlab.resolved.domains import build_phases
+    from layerlab.resolved.model import ResolvedModel
+    from layerlab.resolved.solver import Runner, StepControl
+
+    _, msh = _packing_and_mesh(tmp_path / "case")
+    params = load_parameters().replace("separator", thickness_m=SEP_UM * UM)
+    s0 = stoichiometry_at_ocp(params.positive.ocp, 4.3)
+    m = ResolvedModel(build_phases(read_msh(msh, 3, required=T.NAMES_3D, comm=MPI.COMM_SELF)), params)
+    m.set_rest_state(s0)
+    mass = 5000.0 * m.particle_volume_m3_m2()                     # kg/m2 (materials.yaml density)
+    tr = Runner(m, StepControl(dt_initial_s=20.0, dt_max_s=3600.0, dv_max_V=0.03)).run_cc(
+        0.05 * 210.0 * mass, v_min_V=V_CUT_LOW_RATE)
+    q_res = tr.capacity_C_m2 / mass / 3600.0                       # mAh/g
+    design = ElectrodeDesign("L-Dry-S", 6.0, 0.45, 0.5)
+    cathode = cathode_from_design(design)
+    dfn = DFNModel(HalfCell(params, cathode), comm=MPI.COMM_SELF)
+    dfn.set_initial_state(s0)
+    trd = Integrator(dfn, record_profiles=False).run(
+        Segment("current", 0.05 * cathode.capacity_1C_A_m2, 40 * 3600.0, v_min_V=V_CUT_LOW_RATE))
+    q_dfn = (trd.charge_C_m2[-1] - trd.charge_C_m2[0]) / cathode.active_mass_kg_m2 / 3600.0
+    print(json.dumps({"resolved_mAh_g": q_res, "dfn_mAh_g": q_dfn, "rel_diff": q_res / q_dfn - 1,
+                      "resolved_end": tr.end_reason, "dfn_end": trd.end_reason}))
+    li = tr.li_electrolyte_mol_m2[-1] + tr.li_particles_mol_m2[-1]
+    li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
+    assert abs(li - li0 - tr.capacity_C_m2 / FARADAY) / li0 < 1e-8
+    assert tr.end_reason == "voltage cut-off" and trd.end_reason == "voltage cut-off"
+    assert q_res == pytest.approx(q_dfn, rel=0.02)

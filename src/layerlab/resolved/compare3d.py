@@ -2,8 +2,9 @@
 
 Per case (one ``resolve3d`` run with ``--packing`` and the DFN rate test of the same design):
 
-* ``capacity_mAh_g``: the 1C discharge capacity per active mass (resolved: of the modelled
-  particles; DFN: the ``discharge_capacity`` at 1C);
+* ``capacity_mAh_g``: the 1C discharge capacity per active mass to the resolved run's cut-off
+  (resolved: of the modelled particles; DFN: the 1C discharge of its rate test read at the same
+  voltage; every DFN metric is taken over that part of the discharge);
 * ``ce_spread_mol_m3``: the largest difference of the depth-averaged electrolyte concentration
   over the cell (electrode + separator) at any output time of the discharge;
 * ``top_bottom_utilisation``: mean stoichiometry change of the separator-side half of the
@@ -41,6 +42,12 @@ def _halves(depth: np.ndarray, ds_profile: np.ndarray) -> float:
     return float(np.mean(v[d > mid]) / np.mean(v[d <= mid]))
 
 
+def discharge_end_voltage(ds) -> float:
+    """Voltage at the end of a resolved run's discharge segment (its cut-off), V."""
+    dis = ds["segment_label"].values.tolist().index("discharge")
+    return float(ds["voltage"].values[ds["segment"].values == dis][-1])
+
+
 def resolved_metrics(ds) -> dict[str, float]:
     """Metrics of one resolved run (a ``resolve3d`` dataset with particle variables)."""
     dis = ds["segment_label"].values.tolist().index("discharge")
@@ -63,11 +70,21 @@ def resolved_metrics(ds) -> dict[str, float]:
             "utilisation_L": mean("L"), "utilisation_S": mean("S")}
 
 
-def dfn_metrics(ds, cmax_mol_m3: float, c_rate: float = 1.0) -> dict[str, float]:
-    """Metrics of the DFN rate test's ``c_rate`` discharge (a protocol dataset)."""
+def dfn_metrics(ds, cmax_mol_m3: float, v_cut_V: float, c_rate: float = 1.0) -> dict[str, float]:
+    """Metrics of the DFN rate test's ``c_rate`` discharge (a protocol dataset), up to the first
+    time its voltage reaches ``v_cut_V`` (the resolved run's cut-off; the rate test's own ends lower)."""
     meanings = ds["segment"].attrs["flag_meanings"].split()
     k = meanings.index(f"discharge_{c_rate:g}C")
-    sel = ds["segment"].values == k
+    idx = np.flatnonzero(ds["segment"].values == k)
+    v = ds["voltage"].values[idx]
+    below = np.flatnonzero(v <= v_cut_V)
+    n = below[0] if len(below) else len(idx) - 1                # last index kept
+    q = ds["capacity"].values[idx]
+    if len(below) and n > 0:                                    # interpolate the charge at the cut-off
+        cap = float(np.interp(v_cut_V, [v[n], v[n - 1]], [q[n], q[n - 1]]))
+    else:
+        cap = float(q[n])
+    sel = idx[: n + 1]
     ce = ds["electrolyte_concentration"].values[sel]
     mpc = ds["mean_particle_concentration"].values[sel]          # (time, population, depth)
     dsto = (mpc[-1] - mpc[0]) / cmax_mol_m3                            # (population, depth)
@@ -76,7 +93,6 @@ def dfn_metrics(ds, cmax_mol_m3: float, c_rate: float = 1.0) -> dict[str, float]
     total = np.nansum(np.where(np.isfinite(dsto), dsto, 0.0), axis=0) / np.maximum(
         np.sum(np.isfinite(dsto), axis=0), 1)
     present = np.any(np.isfinite(dsto), axis=0)
-    cap = float(ds["discharge_capacity"].sel(c_rate=c_rate).values)
     return {"capacity_mAh_g": cap,
             "ce_spread_mol_m3": float(np.nanmax(np.nanmax(ce, axis=1) - np.nanmin(ce, axis=1))),
             "top_bottom_utilisation": _halves(depth[present], total[present]),
@@ -92,7 +108,8 @@ def compare(resolved: Sequence[str], dfn: Sequence[str]):
     for rpath, dpath in zip(resolved, dfn):
         with xr.open_dataset(rpath, engine="h5netcdf") as r, xr.open_dataset(dpath, engine="h5netcdf") as d:
             rows["resolved"].append(resolved_metrics(r))
-            rows["dfn"].append(dfn_metrics(d, float(r.attrs["particle_max_concentration_mol_m3"])))
+            rows["dfn"].append(dfn_metrics(d, float(r.attrs["particle_max_concentration_mol_m3"]),
+                                           discharge_end_voltage(r)))
             cases.append(str(r.attrs.get("case", Path(rpath).stem)))
     data = {name: (("case", "model"), np.array([[rows[m][i][name] for m in MODELS] for i in range(len(cases))]),
                    {"units": u, "long_name": ln}) for name, (u, ln) in METRICS.items()}
@@ -127,7 +144,9 @@ def figure(rpath: str, dpath: str, out: str) -> None:
         t_end = float(r["time"].values[r["segment"].values == dis].max())
         times = r["profile_time"].values
         k = d["segment"].attrs["flag_meanings"].split().index("discharge_1C")
-        sel = d["segment"].values == k
+        idx = np.flatnonzero(d["segment"].values == k)
+        below = np.flatnonzero(d["voltage"].values[idx] <= discharge_end_voltage(r))
+        sel = idx[: below[0] + 1] if len(below) else idx
         td = d["time"].values[sel] - d["time"].values[sel][0]
         ced = d["electrolyte_concentration"].values[sel]
         picks = [i for i in range(len(times)) if times[i] <= t_end + 1e-9]

@@ -139,7 +139,7 @@ def figure(rpath: str, dpath: str, out: str) -> None:
     from layerlab.figures.plots import save_figure
 
     with xr.open_dataset(rpath, engine="h5netcdf") as r, xr.open_dataset(dpath, engine="h5netcdf") as d:
-        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.6))
         dis = r["segment_label"].values.tolist().index("discharge")
         t_end = float(r["time"].values[r["segment"].values == dis].max())
         times = r["profile_time"].values
@@ -157,7 +157,7 @@ def figure(rpath: str, dpath: str, out: str) -> None:
             j = int(np.argmin(np.abs(td - times[i])))
             a.plot(d["depth"].values * 1e6, ced[j], "--", color=col)
         a.set(xlabel="depth from the current collector (um)", ylabel="c_e (mol/m3)",
-              title="electrolyte concentration, 1C (solid: resolved 3D, dashed: DFN)")
+              title="c_e through the thickness (solid: resolved 3D, dashed: DFN)")
         a.legend(fontsize=7)
         s0 = float(r.attrs["initial_stoichiometry"])
         rad = r["particle_radius"].values * 1e6
@@ -170,8 +170,11 @@ def figure(rpath: str, dpath: str, out: str) -> None:
             b.plot(d["depth"].values * 1e6, (mpc[-1, p] - mpc[0, p]) / cmax, "k--" if str(pop) == "L" else "k:",
                    label=f"DFN, {pop} particles")
         b.set(xlabel="depth from the current collector (um)", ylabel="stoichiometry change in the discharge",
-              title="particle utilisation by depth and size (dots: resolved spheres)")
+              title="utilisation by depth and size (dots: resolved spheres)")
         b.legend(fontsize=7)
-        fig.suptitle(f"{parse_case(str(r.attrs.get('case', Path(rpath).stem))).name}: resolved 3D vs DFN, 1C")
+        a.title.set_fontsize(10)
+        b.title.set_fontsize(10)
+        fig.suptitle(f"{parse_case(str(r.attrs.get('case', Path(rpath).stem))).name}: resolved 3D vs DFN, 1C "
+                     f"to {discharge_end_voltage(r):.2f} V", fontsize=11)
         save_figure(fig, out)
         plt.close(fig)

@@ -3,41 +3,27 @@
 # then the DFN side by side and a figure per architecture. Only when resolved.campaign3d.enabled (off in the
 # laptop campaign: its cost, README). The pack3d / mesh3d commands get their usual per-job settings, computed
 # from the config with the campaign's box and mesh size as geometry.packing3d / geometry.mesh3d.
-import copy
-
 _C3D = config["resolved"]["campaign3d"]
-
-
-def _geometry3d_config():
-    cfg = copy.deepcopy(dict(config))
-    geo = cfg.setdefault("geometry", {})
-    geo["packing3d"] = {**geo.get("packing3d", {}), "lateral_um": _C3D["lateral_um"],
-                        "separator_um": _C3D["separator_um"], "periodic": True}
-    geo["mesh3d"] = {**geo.get("mesh3d", {}), "route": "levelset", "h_um": _C3D["h_um"], "h_min_um": _C3D["h_min_um"]}
-    return cfg
-
-
-_GEO3D = _geometry3d_config()
+_GEO = config["geometry"]
+# the config with the campaign's box and mesh size as geometry.packing3d / mesh3d (the pack3d / mesh3d settings)
+_GEO3D = {**config, "geometry": {**_GEO,
+    "packing3d": {**_GEO.get("packing3d", {}), "lateral_um": _C3D["lateral_um"], "separator_um": _C3D["separator_um"],
+                  "periodic": True},
+    "mesh3d": {**_GEO.get("mesh3d", {}), "route": "levelset", "h_um": _C3D["h_um"], "h_min_um": _C3D["h_min_um"]}}}
 _R3D = f"{RESULTS}/resolved3d"
-
-
-def _geo_settings(stage):
-    return lambda wildcards: job_settings(_GEO3D, stage, dict(wildcards))
-
-
-def _geo_files(stage):
-    return lambda wildcards: job_files(_GEO3D, stage, dict(wildcards))
 
 
 rule pack3d_resolved:
     input:
-        settings_files=_geo_files("pack3d"),
+        settings_files=lambda wildcards: job_files(_GEO3D, "pack3d", dict(wildcards)),
     output:
         f"{_R3D}/{{case}}/packing3d.json",
+    conda:
+        CONDA_ENV
     log:
         f"{RESULTS}/logs/resolved3d/{{case}}/pack3d.log",
     params:
-        settings=_geo_settings("pack3d"),
+        settings=lambda wildcards: job_settings(_GEO3D, "pack3d", dict(wildcards)),
     shell:
         "python -m layerlab --log {log} pack3d --settings {params.settings:q} --case {wildcards.case} --out {output}"
 
@@ -45,16 +31,18 @@ rule pack3d_resolved:
 rule mesh3d_resolved:
     input:
         packing=f"{_R3D}/{{case}}/packing3d.json",
-        settings_files=_geo_files("mesh3d"),
+        settings_files=lambda wildcards: job_files(_GEO3D, "mesh3d", dict(wildcards)),
     output:
         msh=f"{_R3D}/{{case}}/mesh3d.msh",
         info=f"{_R3D}/{{case}}/mesh3d.json",
+    conda:
+        CONDA_ENV
     log:
         f"{RESULTS}/logs/resolved3d/{{case}}/mesh3d.log",
     benchmark:
         f"{RESULTS}/benchmarks/resolved3d/{{case}}/mesh3d.tsv"
     params:
-        settings=_geo_settings("mesh3d"),
+        settings=lambda wildcards: job_settings(_GEO3D, "mesh3d", dict(wildcards)),
     shell:
         "python -m layerlab --log {log} mesh3d --settings {params.settings:q} --case {wildcards.case}"
         " --packing {input.packing} --out {output.msh}"
@@ -67,6 +55,8 @@ rule resolved3d:
         settings_files=setting_files("resolve3d"),
     output:
         f"{RESULTS}/runs/resolved3d/{{case}}.nc",
+    conda:
+        CONDA_ENV
     log:
         f"{RESULTS}/logs/resolved3d/{{case}}/resolve3d.log",
     benchmark:
@@ -85,6 +75,10 @@ _CASES_R3D = [
     c.name for c in cases_of(config, _C3D["sweeps"], config["geometry"]["seeds"])] if _C3D["enabled"] else []
 
 
+localrules:
+    resolved3d_compare,
+
+
 rule resolved3d_compare:
     input:
         resolved=expand(f"{RESULTS}/runs/resolved3d/{{case}}.nc", case=_CASES_R3D),
@@ -93,6 +87,8 @@ rule resolved3d_compare:
         table=f"{RESULTS}/tables/resolved3d_vs_dfn.csv",
         dataset=f"{RESULTS}/datasets/resolved3d.nc",
         figures=directory(f"{RESULTS}/figures/resolved3d"),
+    conda:
+        CONDA_ENV
     log:
         f"{RESULTS}/logs/resolved3d/compare.log",
     shell:

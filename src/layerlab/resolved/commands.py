@@ -81,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     # --- every input check before any work -------------------------------------------------------
     config, case, cfg, params, materials = checked_inputs(args)
     require(Path(args.mesh).is_file(), "mesh", f"file {args.mesh!r} does not exist", "a gmsh .msh file")
-    packing = checked_packing(args.packing, case.name, args.mesh, 2.0 * materials.radius_m("L"))
+    packing = checked_packing(getattr(args, "packing", None), case.name, args.mesh, 2.0 * materials.radius_m("L"))
 
     from layerlab.fe import MPI
     from layerlab.geometry.readmesh import read_msh

@@ -55,6 +55,12 @@ def _packing_and_mesh(folder: Path) -> tuple[Path, Path]:
     return folder / "packing3d.json", folder / "mesh3d.msh"
 
 
+@pytest.fixture(scope="module")
+def case_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """packing3d.json and mesh3d.msh of CASE, made once for the serial tests."""
+    return _packing_and_mesh(tmp_path_factory.mktemp("resolved3d") / "case")
+
+
 def _short_discharge(msh: Path, packing: dict, comm: MPI.Comm):
     from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
     from layerlab.electrochem.parameters import load_parameters
@@ -101,14 +107,15 @@ def test_real_packing_conserves_lithium_and_is_rank_independent(mpi_tmp_path) ->
     assert np.all(pw.stoichiometry > serial.mean_stoichiometry[0])
 
 
-def test_resolve3d_on_packing_writes_particles_and_rejects_bad_input(tmp_path, repo_root, capsys) -> None:
+def test_resolve3d_on_packing_writes_particles_and_rejects_bad_input(tmp_path, repo_root, capsys,
+                                                                    case_files) -> None:
     import xarray as xr
 
     from layerlab.cli import main
     from layerlab.geometry import tags as T
     from layerlab.geometry.levelset3d import mesh_packing, write_msh
     cfg = _config(tmp_path, repo_root)
-    packing, msh = _packing_and_mesh(tmp_path / "case")
+    packing, msh = case_files
     out = tmp_path / "runs" / f"{CASE}.nc"
 
     def bad(args: list[str], field: str) -> None:
@@ -167,7 +174,7 @@ V_CUT_LOW_RATE = 3.5
 # (1C = 210 mA/g of the resolved particles / of the design's active mass), the same start (rest at
 # the OCP of 4.3 V) and cut-off.  Near equilibrium the capacities per active mass must agree within 2 %.
 @pytest.mark.slow
-def test_low_rate_capacity_of_a_real_packing_matches_the_dfn(tmp_path) -> None:
+def test_low_rate_capacity_of_a_real_packing_matches_the_dfn(case_files) -> None:
     from layerlab.design import ElectrodeDesign
     from layerlab.electrochem.cell import HalfCell, cathode_from_design
     from layerlab.electrochem.dfn import DFNModel
@@ -180,7 +187,7 @@ def test_low_rate_capacity_of_a_real_packing_matches_the_dfn(tmp_path) -> None:
     from layerlab.resolved.model import ResolvedModel
     from layerlab.resolved.solver import Runner, StepControl
 
-    _, msh = _packing_and_mesh(tmp_path / "case")
+    _, msh = case_files
     params = load_parameters().replace("separator", thickness_m=SEP_UM * UM)
     s0 = stoichiometry_at_ocp(params.positive.ocp, 4.3)
     m = ResolvedModel(build_phases(read_msh(msh, 3, required=T.NAMES_3D, comm=MPI.COMM_SELF)), params)

@@ -20,6 +20,7 @@ include: "workflow/rules/transport.smk"
 include: "workflow/rules/network.smk"
 include: "workflow/rules/electrochem.smk"
 include: "workflow/rules/resolved.smk"
+include: "workflow/rules/resolved3d.smk"
 include: "workflow/rules/aggregate.smk"
 
 

@@ -2,11 +2,17 @@
 
 A thin preview of the paper's design: ``pack3d`` of ``--arch`` at ``--loading`` mg/cm2 and
 ``--porosity``, ``--lateral-um`` wide with a ``--separator-um`` separator; the level-set mesh at each
-``--h-um`` (no surface refinement: ``h_min = h``), written and read back as the campaign does; a 1C discharge (MUMPS, the model's defaults) for a
+``--h-um`` (surface refinement ``--h-min-um``, default none: ``h_min = h``), written and read back as the campaign does; a 1C discharge (MUMPS, the model's defaults) for a
 fixed simulated time ``--duration-s``.  Per mesh: mesh time, set-up time, solve time, cells,
 unknowns, steps, Newton iterations per step, lithium balance.  One rank (this machine has 2 cores).
 
-Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--duration-s 120]``
+CPU times (``time.process_time``) beside the wall times: the machine is shared.
+
+Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--h-min-um 1.5] [--duration-s 120]``
+The resolved campaign's laptop preview (README)::
+
+    python bench/bench_resolved_packing.py --loading 29.6 --porosity 0.55 --lateral-um 22.6 \
+        --separator-um 25 --h-um 3 --h-min-um 1.5 --duration-s 60
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
     from layerlab.resolved.solver import Runner, StepControl
 
     um = 1e-6
-    t0 = time.perf_counter()
-    mesh = mesh_packing(packing, h_um * um, h_um * um)
+    t0, c0 = time.perf_counter(), time.process_time()
+    h_min_um = a.h_min_um if a.h_min_um else h_um
+    mesh = mesh_packing(packing, h_um * um, min(h_min_um, h_um) * um)
     t_mesh = time.perf_counter() - t0
     import tempfile
 
@@ -41,15 +48,17 @@ def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
         data = read_msh(f"{tmp}/mesh3d.msh", 3, required=T.NAMES_3D, comm=MPI.COMM_SELF)
     t_read = time.perf_counter() - t0 - t_mesh
     params = load_parameters().replace("separator", thickness_m=a.separator_um * um)
-    model = ResolvedModel(build_phases(data), params, SolverSettings())
+    phases = build_phases(data)
+    model = ResolvedModel(phases, params, SolverSettings())
     s0 = stoichiometry_at_ocp(params.positive.ocp, 4.3)
     model.set_rest_state(s0)
     t_setup = time.perf_counter() - t0 - t_mesh - t_read
     one_c = 210.0 * 5000.0 * model.particle_volume_m3_m2()     # 210 mA/g, 5 g/cm3 (materials.yaml)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     control = StepControl(dt_initial_s=5.0, dt_max_s=300.0, dv_max_V=0.03)
     tr = Runner(model, control).run_cc(one_c, v_min_V=3.5, duration_s=a.duration_s)
     t_run = time.perf_counter() - t1
+    cpu_run, cpu_before = time.process_time() - c1, c1 - c0
     li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
     li1 = tr.li_electrolyte_mol_m2[-1] + tr.li_particles_mol_m2[-1]
     steps = len(tr.t_s) - 1
@@ -62,6 +71,9 @@ def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
             "newton_its": tr.newton_its, "newton_its_per_step": tr.newton_its / max(steps, 1),
             "jacobian_builds": model.jacobian_builds, "end_reason": tr.end_reason,
             "lithium_balance_error_rel": (li1 - li0 - tr.capacity_C_m2 / FARADAY) / li0,
+            "h_min_um": h_min_um, "cpu_mesh_read_setup_s": round(cpu_before, 2), "cpu_solve_s": round(cpu_run, 2),
+            "cpu_s_per_step": round(cpu_run / max(steps, 1), 2),
+            "excluded_particle_volume_fraction": phases.excluded_volume_fraction,
             "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
@@ -74,6 +86,7 @@ def main() -> None:
     ap.add_argument("--separator-um", type=float, default=10.0)
     ap.add_argument("--h-um", type=float, nargs="+", default=[3.0, 1.5])
     ap.add_argument("--duration-s", type=float, default=120.0)
+    ap.add_argument("--h-min-um", type=float, default=None, help="surface refinement (default: h, none)")
     a = ap.parse_args()
     from layerlab.design import ElectrodeDesign
     from layerlab.geometry.packing3d import Packing3DOptions, pack3d

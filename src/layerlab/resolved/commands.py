@@ -19,6 +19,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mesh", required=True, help="two-phase gmsh mesh (results/geometry/<case>/mesh3d.msh)")
     p.add_argument("--out", required=True, help="output netCDF, results/runs/resolved/<case>.nc")
     p.add_argument("--vtx", help="folder for VTX fields (ParaView); none when omitted")
+    p.add_argument("--packing", help="packing3d.json the mesh was made from: checked against the case and "
+                                     "the L diameter; adds the end state of charge per particle")
 
 
 def checked_inputs(args: argparse.Namespace, stage: str = "resolve3d"):
@@ -55,10 +57,31 @@ def move_vtx(tmp: str | None, folder: str | None) -> None:
         os.replace(tmp, folder)
 
 
+def checked_packing(path: str | None, case_name: str, mesh_path: str, L_diameter_m: float) -> dict | None:
+    """The packing of ``--packing`` (or None): of this case, at least one L diameter wide, and the
+    one the mesh was made from (its ``mesh3d.json``, when present beside the mesh, names the case)."""
+    import json
+
+    from layerlab.geometry.commands3d import check_packing_for_mesh
+    from layerlab.geometry.packing3d import load_packing3d
+
+    info = Path(mesh_path).with_suffix(".json")
+    if info.is_file():
+        mesh_case = json.loads(info.read_text()).get("case")
+        require(mesh_case in (None, case_name), "mesh", f"{mesh_path} is a mesh of case {mesh_case!r}",
+                f"the mesh3d.msh of case {case_name!r}")
+    if path is None:
+        return None
+    packing = load_packing3d(path)
+    check_packing_for_mesh(packing, case_name, L_diameter_m)
+    return packing
+
+
 def _run(args: argparse.Namespace) -> int:
     # --- every input check before any work -------------------------------------------------------
     config, case, cfg, params, materials = checked_inputs(args)
     require(Path(args.mesh).is_file(), "mesh", f"file {args.mesh!r} does not exist", "a gmsh .msh file")
+    packing = checked_packing(getattr(args, "packing", None), case.name, args.mesh, 2.0 * materials.radius_m("L"))
 
     from layerlab.fe import MPI
     from layerlab.geometry.readmesh import read_msh
@@ -81,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
                          materials.density_active_kg_m3,
                          StepControl(dt_max_s=cfg["dt_max_s"], dv_max_V=cfg["dv_max_V"]),
                          SolverSettings(linear=cfg["linear_solver"], jacobian_lag=cfg["jacobian_lag"]),
-                         cfg["profile_bins"], cfg["profile_every_s"], vtx_tmp)
+                         cfg["profile_bins"], cfg["profile_every_s"], vtx_tmp, packing=packing)
     comm.Barrier()
     if comm.rank == 0:
         write_netcdf(ds, args.out, config, case=case.name, mesh=str(args.mesh))

@@ -289,9 +289,12 @@ class ResolvedModel:
         }
         # nodal integrals for depth profiles (binned by dof depth)
         ve, vs, vr = ufl.TestFunction(self.Ve), ufl.TestFunction(self.Vs), ufl.TestFunction(self.Vphis)
+        vp = ufl.TestFunction(self.Vphie)
         self._vec = {
             "ce": fem.form(ce * ve * dx(E) + eps_sep * ce * ve * dx(S), entity_maps=em),
             "ve": fem.form(ve * dx(E) + eps_sep * ve * dx(S), entity_maps=em),
+            "phie": fem.form(phie * vp * dx(E) + eps_sep * phie * vp * dx(S), entity_maps=em),
+            "vphie": fem.form(vp * dx(E) + eps_sep * vp * dx(S), entity_maps=em),
             "s": fem.form(s * vs * dx(P), entity_maps=em),
             "vs": fem.form(vs * dx(P), entity_maps=em),
             "j": fem.form(j * vr("-") * dS(IFC), entity_maps=em),
@@ -419,11 +422,13 @@ class ResolvedModel:
         """Depth-binned profiles (bins ``edges_m`` of z from the current collector).
 
         c_e : mean electrolyte concentration in the bin (mol/m3, NaN where no electrolyte)
+        phi_e : mean electrolyte potential in the bin (V vs the Li foil, NaN where no electrolyte)
         stoichiometry : mean particle stoichiometry (NaN where no particle)
         reaction : reaction current per electrode volume (anodic > 0), A/m3
         """
         with np.errstate(invalid="ignore", divide="ignore"):
             ce = self._binned("ce", self.Ve, edges_m) / self._binned("ve", self.Ve, edges_m)
+            phie = self._binned("phie", self.Vphie, edges_m) / self._binned("vphie", self.Vphie, edges_m)
             st = self._binned("s", self.Vs, edges_m) / self._binned("vs", self.Vs, edges_m)
         rx = self._binned("j", self.Vphis, edges_m) / (np.diff(edges_m) * self.box_area_m2)
-        return {"c_e": ce, "stoichiometry": st, "reaction": rx}
+        return {"c_e": ce, "phi_e": phie, "stoichiometry": st, "reaction": rx}

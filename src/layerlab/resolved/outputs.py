@@ -10,8 +10,9 @@ from layerlab.resolved.solver import Trace
 
 
 def to_dataset(traces: Sequence[Trace], labels: Sequence[str], edges_m: np.ndarray,
-               summary: dict[str, float], dimension: int) -> "xarray.Dataset":  # noqa: F821
-    """One dataset: time series over all segments, profiles at output times, scalar summary.
+               summary: dict[str, float], dimension: int, particles=None) -> "xarray.Dataset":  # noqa: F821
+    """One dataset: time series over all segments, profiles at output times, scalar summary, and
+    (``particles``, a :class:`~layerlab.resolved.particles.ParticleState`) the end state per particle.
 
     Profiles use ``depth`` (bin centre, m from the current collector), as the DFN's do.
     """
@@ -43,6 +44,8 @@ def to_dataset(traces: Sequence[Trace], labels: Sequence[str], edges_m: np.ndarr
                          {"units": "C m-2", "long_name": "charge passed per segment (discharge > 0)"}),
             "c_e": (("profile_time", "depth"), np.array([p["c_e"] for _, p in prof]),
                     {"units": "mol m-3", "long_name": "depth-averaged electrolyte concentration"}),
+            "phi_e": (("profile_time", "depth"), np.array([p["phi_e"] for _, p in prof]),
+                      {"units": "V", "long_name": "depth-averaged electrolyte potential vs the Li foil"}),
             "reaction_current": (("profile_time", "depth"), np.array([p["reaction"] for _, p in prof]),
                                  {"units": "A m-3", "long_name": "reaction current per volume (anodic > 0)"}),
             "stoichiometry": (("profile_time", "depth"), np.array([p["stoichiometry"] for _, p in prof]),
@@ -57,6 +60,17 @@ def to_dataset(traces: Sequence[Trace], labels: Sequence[str], edges_m: np.ndarr
     )
     ds["segment_label"] = ("segment_index", np.array(list(labels), dtype=str),
                            {"units": "1", "long_name": "segment label"})
+    if particles is not None:
+        ds = ds.assign_coords(particle=("particle", particles.sphere,
+                                        {"units": "1", "long_name": "packing sphere index"}))
+        for name, data, units, long_name in (
+                ("particle_radius", particles.radius_m, "m", "packing sphere radius"),
+                ("particle_population", particles.population, "1", "particle population (L or S)"),
+                ("particle_depth", particles.depth_m, "m", "sphere centre height above the current collector"),
+                ("particle_volume", particles.volume_m3, "m3", "modelled volume of the sphere's cells"),
+                ("particle_end_stoichiometry", particles.stoichiometry, "1",
+                 "volume-mean stoichiometry of the sphere at the end of the last segment")):
+            ds[name] = ("particle", data, {"units": units, "long_name": long_name})
     for k, v in summary.items():
         ds.attrs[k] = v
     ds.attrs["model"] = f"microstructure-resolved half cell ({dimension}D)"

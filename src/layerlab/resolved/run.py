@@ -32,12 +32,14 @@ def run_resolved(mesh_data, params: ParameterSet, protocol: Protocol, specific_c
                  profile_every_s: float = 1800.0, vtx_folder: str | None = None,
                  conducting_pores: bool = False, binder_conductivity_S_m: float | None = None,
                  dry_cells: np.ndarray | None = None,
-                 on_output: Callable[[ResolvedModel, float], None] | None = None):
+                 on_output: Callable[[ResolvedModel, float], None] | None = None,
+                 packing: dict | None = None):
     """Run the protocol on a two-phase mesh; returns (xarray dataset, model).
 
     ``conducting_pores``, ``binder_conductivity_S_m``, ``dry_cells``: see
     :func:`layerlab.resolved.domains.build_phases` (the 2D runs); ``on_output(model, t_s)`` is
-    called at every profile output.
+    called at every profile output; ``packing`` (the mesh's ``packing3d.json``): the end state of
+    charge of every sphere is added (:mod:`layerlab.resolved.particles`).
     """
     from layerlab.resolved.outputs import VTXOutput, to_dataset
 
@@ -82,6 +84,7 @@ def run_resolved(mesh_data, params: ParameterSet, protocol: Protocol, specific_c
         "particle_volume_m3_m2": vol,
         "particle_surface_m2_m2": model.surface_area_m2_m2(),
         "initial_stoichiometry": s0,
+        "particle_max_concentration_mol_m3": params.positive.max_concentration_mol_m3,
         "lithium_balance_error_rel": (li[-1] - li0 - q / FARADAY) / li0,
         "particle_components": phases.components,
         "excluded_particle_components": phases.excluded_components,
@@ -92,6 +95,10 @@ def run_resolved(mesh_data, params: ParameterSet, protocol: Protocol, specific_c
         "cells": msh.topology.index_map(msh.topology.dim).size_global,
         "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),
     }
-    ds = to_dataset(traces, labels, edges, summary, phases.gdim)
+    particles = None
+    if packing is not None:
+        from layerlab.resolved.particles import ParticleIntegrals
+        particles = ParticleIntegrals(model, packing).state()
+    ds = to_dataset(traces, labels, edges, summary, phases.gdim, particles)
     return ds, model
 

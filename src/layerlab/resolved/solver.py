@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from layerlab.errors import SolverError
 from layerlab.resolved.model import ResolvedModel
 
 log = logging.getLogger("layerlab.resolved")
@@ -126,7 +127,7 @@ class Runner:
                 halvings += 1
                 tr.rejected += 1
                 if halvings > c.max_halvings:
-                    raise RuntimeError(f"resolved solve failed at t = {self.t_s:.6g} s in {label} "
+                    raise SolverError(f"resolved solve failed at t = {self.t_s:.6g} s in {label} "
                                        f"(dt = {dt:.3g} s) after {c.max_halvings} halvings")
                 dt *= 0.5
             tr.newton_its += its

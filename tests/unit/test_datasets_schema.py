@@ -32,12 +32,12 @@ PROVENANCE = ("Conventions", "layerlab_version", "git_commit", "config_hash", "d
 
 # dataset -> (its dims, {variable: dims it must have})
 SCHEMA: dict[str, tuple[set[str], dict[str, set[str]]]] = {
-    "wetting": (CASE_DIMS | {"seed", "time", "depth", "breakthrough_definition"}, {
+    "wetting": (CASE_DIMS | {"seed", "filling_time", "distance_from_collector", "breakthrough_definition"}, {
         "breakthrough_time": CASE_DIMS | {"seed"},
         "breakthrough_time_by_definition": CASE_DIMS | {"seed", "breakthrough_definition"},
         "trapped_air_fraction": CASE_DIMS | {"seed"},
-        "air_fraction_profile": CASE_DIMS | {"seed", "depth"},
-        "saturation": CASE_DIMS | {"seed", "time"},
+        "air_fraction_profile": CASE_DIMS | {"seed", "distance_from_collector"},
+        "saturation": CASE_DIMS | {"seed", "filling_time"},
     }),
     "transport": (CASE_DIMS | {"seed", "layer", "direction"}, {
         "tortuosity_factor": CASE_DIMS | {"seed", "layer", "direction"},
@@ -54,12 +54,14 @@ SCHEMA: dict[str, tuple[set[str], dict[str, set[str]]]] = {
         "n_contacts": CASE_DIMS | {"seed", "layer"},
         "mean_contact_lens_area": CASE_DIMS | {"seed", "layer"},
     }),
-    "rate_capability": (CASE_DIMS | {"cell", "c_rate"}, {
+    "rate_capability": (CASE_DIMS | {"cell", "c_rate", "process", "curve_point"}, {
         "discharge_capacity": CASE_DIMS | {"cell", "c_rate"},
+        "curve_capacity": CASE_DIMS | {"cell", "process", "c_rate", "curve_point"},
+        "curve_voltage": CASE_DIMS | {"cell", "process", "c_rate", "curve_point"},
     }),
-    "profiles": (CASE_DIMS | {"process", "c_rate", "time", "depth"}, {
-        "electrolyte_concentration": CASE_DIMS | {"process", "c_rate", "time", "depth"},
-        "electrolyte_potential": CASE_DIMS | {"process", "c_rate", "time", "depth"},
+    "profiles": (CASE_DIMS | {"process", "c_rate", "step_fraction", "distance_from_collector"}, {
+        "electrolyte_concentration": CASE_DIMS | {"process", "c_rate", "step_fraction", "distance_from_collector"},
+        "electrolyte_potential": CASE_DIMS | {"process", "c_rate", "step_fraction", "distance_from_collector"},
     }),
     "cycling": (CASE_DIMS | {"cycle"}, {
         "discharge_capacity_cycle": CASE_DIMS | {"cycle"},
@@ -334,3 +336,55 @@ def test_dataset_dims_cf_attributes_provenance_and_round_trip(campaign, name, tm
     for var in expected.variables:
         assert back[var].dtype == expected[var].dtype or (
             back[var].dtype.kind in "OU" and expected[var].dtype.kind in "OU"), f"{name}.{var} dtype"
+
+
+# ---- CF conventions: the IOOS compliance-checker (CF 1.10) on every dataset and per-run file ------------
+def _cf_failures(path: Path) -> dict[str, list[str]]:
+    """compliance-checker's CF 1.10 results for ``path``: failed checks by priority (high = error)."""
+    from compliance_checker.runner import CheckSuite, ComplianceChecker
+
+    CheckSuite.load_all_available_checkers()
+    report = path.with_suffix(".cf.json")
+    ComplianceChecker.run_checker(str(path), ["cf:1.10"], 0, "normal", output_filename=str(report),
+                                  output_format="json")
+    import json
+    result = json.loads(report.read_text())["cf:1.10"]
+    out: dict[str, list[str]] = {}
+    for level in ("high_priorities", "medium_priorities"):
+        out[level] = [f"{c['name']}: {m}" for c in result.get(level, []) if c["value"][0] < c["value"][1]
+                      for m in (c["msgs"] or ["(no message)"])]
+    return out
+
+
+# Per-run files keep the dimension names ``time`` (seconds from the run's start) and ``depth``, which
+# compliance-checker reads as CF's calendar time and geophysical depth; the campaign datasets rename
+# them (layerlab.aggregate.reducers).  These findings, and the repeated time stamp where one DFN
+# protocol step ends and the next starts, are the only ones tolerated in per-run files.
+PER_RUN_NAME_FINDINGS = ("§3.1 Units: time must be in a valid units format <unit> since <epoch> not s",
+                         "§4.4 Time Coordinate: time does not have correct time units",
+                         "§5.1 Independent Latitude, Longitude, Vertical, and Time Axes: Coordinate variable 'depth'",
+                         '§1.2 Terminology: Coordinate variable "time" must be strictly monotonic')
+
+
+@pytest.mark.parametrize("name", list(SCHEMA))
+def test_cf_checker_passes_every_campaign_dataset(campaign, name, tmp_path) -> None:
+    """Zero CF 1.10 errors (and warnings) in each aggregated dataset written by ``aggregate``."""
+    pytest.importorskip("compliance_checker")
+    from layerlab.aggregate.commands import COMMANDS
+
+    cfg_path, _ = campaign
+    out = tmp_path / f"{name}.nc"
+    assert COMMANDS["aggregate"].run(argparse.Namespace(config=str(cfg_path), dataset=name, out=str(out))) == 0
+    failures = _cf_failures(out)
+    assert failures == {"high_priorities": [], "medium_priorities": []}, f"{name}: {failures}"
+
+
+@pytest.mark.parametrize("stage", list(WRITERS))
+def test_cf_checker_passes_every_per_run_file(campaign, stage) -> None:
+    """No CF 1.10 error in a per-run file of each stage, as the stage's writer made it, beyond the
+    dimension-name findings above (units, fill values, attributes all pass)."""
+    pytest.importorskip("compliance_checker")
+    _, config = campaign
+    run = next(p for name in DATASETS for p in dataset_run_files(config, name) if p.parent.name == stage)
+    errors = [m for m in _cf_failures(run)["high_priorities"] if not m.startswith(PER_RUN_NAME_FINDINGS)]
+    assert errors == [], f"{stage}: {errors}"

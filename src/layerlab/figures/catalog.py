@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from layerlab.aggregate.reducers import DISTANCE
 from layerlab.aggregate.select import select
 from layerlab.aggregate.wetting_stats import seed_stats
 from layerlab.reference import block_of_figure
@@ -104,8 +105,8 @@ def fig6(ds: Datasets, targets: Mapping) -> plt.Figure:
             if da is None or da.isnull().all():
                 missing.append(arch)
                 continue
-            end_state = da.squeeze(drop=True).isel(time=-1)
-            ax.plot(end_state["depth"] * 1e6, end_state.values, label=arch)
+            end_state = da.squeeze(drop=True).isel(step_fraction=-1)
+            ax.plot(end_state[DISTANCE] * 1e6, end_state.values, label=arch)
         ax.set_xlabel("depth from the current collector (um)")
         ax.set_title("end of the 1C discharge" if process == "discharge"
                      else "end of the CC charge before the 1C discharge", fontsize=10)

@@ -1,7 +1,7 @@
 # Helpers shared by all rules: case lists, paths, the python command.
 import os
 
-from layerlab.aggregate.datasets import DATASETS, dataset_cases, dataset_run_files
+from layerlab.aggregate.datasets import DATASETS, dataset_cases, dataset_run_files, stage_seeds
 from layerlab.cases import cases_of
 from layerlab.figures.catalog import FIGURES
 from layerlab.settings import job_files, job_settings

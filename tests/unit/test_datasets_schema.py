@@ -115,8 +115,10 @@ def _wetting_run(case: str) -> xr.Dataset:
     xy = rng.uniform(0, 25e-6, (30, 2))
     ds = to_dataset(hist, metrics, depth, np.linspace(0.0, 0.05, n), xy, np.sign(rng.normal(size=30)),
                     WettingParams(), case, SimpleNamespace(electrode_area=2500.0))
-    return add_air_map(ds, np.linspace(0.5e-6, 24.5e-6, 5), np.linspace(0.5e-6, 150e-6, 7),
-                       np.zeros((7, 5)), case, "0" * 64)
+    from layerlab.wetting.output import add_snapshots
+    ds = add_air_map(ds, np.linspace(0.5e-6, 24.5e-6, 5), np.linspace(0.5e-6, 150e-6, 7),
+                     np.zeros((7, 5)), case, "0" * 64)
+    return add_snapshots(ds, [(0.1, np.linspace(-1, 1, 35).reshape(7, 5)), (t[-1], np.ones((7, 5)))])
 
 
 def _transport_run(case: str) -> xr.Dataset:

@@ -263,6 +263,25 @@ def campaign(tmp_path_factory) -> tuple[Path, dict]:
     return path, config
 
 
+@pytest.fixture(scope="module")
+def aggregated(campaign, tmp_path_factory):
+    """``name -> path`` of the dataset written by the real ``aggregate`` command (once per dataset,
+    each in its own folder), shared by the schema and CF tests."""
+    from layerlab.aggregate.commands import COMMANDS
+
+    cfg_path, _ = campaign
+    done: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in done:
+            out = tmp_path_factory.mktemp(name) / f"{name}.nc"
+            rc = COMMANDS["aggregate"].run(argparse.Namespace(config=str(cfg_path), dataset=name, out=str(out)))
+            assert rc == 0 and out.is_file()
+            done[name] = out
+        return done[name]
+    return get
+
+
 def test_schema_covers_every_dataset() -> None:
     assert set(SCHEMA) == set(DATASETS)
 
@@ -280,14 +299,10 @@ def _check_cf(ds: xr.Dataset, dataset: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(SCHEMA))
-def test_dataset_dims_cf_attributes_provenance_and_round_trip(campaign, name, tmp_path) -> None:
-    from layerlab.aggregate.commands import COMMANDS
-
-    cfg_path, config = campaign
-    out = tmp_path / f"{name}.nc"
-    rc = COMMANDS["aggregate"].run(argparse.Namespace(config=str(cfg_path), dataset=name, out=str(out)))
-    assert rc == 0 and out.is_file()
-    assert [p.name for p in tmp_path.iterdir()] == [out.name], "the atomic writer left a temporary file"
+def test_dataset_dims_cf_attributes_provenance_and_round_trip(campaign, aggregated, name) -> None:
+    _, config = campaign
+    out = aggregated(name)
+    assert [p.name for p in out.parent.iterdir()] == [out.name], "the atomic writer left a temporary file"
     written = build_dataset(config, name)           # what the command wrote, before provenance
 
     with xr.open_dataset(out, engine="h5netcdf") as back:
@@ -341,12 +356,12 @@ def test_dataset_dims_cf_attributes_provenance_and_round_trip(campaign, name, tm
 
 
 # ---- CF conventions: the IOOS compliance-checker (CF 1.10) on every dataset and per-run file ------------
-def _cf_failures(path: Path) -> dict[str, list[str]]:
-    """compliance-checker's CF 1.10 results for ``path``: failed checks by priority (high = error)."""
+def _cf_failures(path: Path, report: Path) -> dict[str, list[str]]:
+    """compliance-checker's CF 1.10 results for ``path`` (its JSON report written to ``report``):
+    the failed checks' messages by priority (high = error, medium = warning)."""
     from compliance_checker.runner import CheckSuite, ComplianceChecker
 
     CheckSuite.load_all_available_checkers()
-    report = path.with_suffix(".cf.json")
     ComplianceChecker.run_checker(str(path), ["cf:1.10"], 0, "normal", output_filename=str(report),
                                   output_format="json")
     import json
@@ -369,24 +384,20 @@ PER_RUN_NAME_FINDINGS = ("§3.1 Units: time must be in a valid units format <uni
 
 
 @pytest.mark.parametrize("name", list(SCHEMA))
-def test_cf_checker_passes_every_campaign_dataset(campaign, name, tmp_path) -> None:
+def test_cf_checker_passes_every_campaign_dataset(aggregated, name, tmp_path) -> None:
     """Zero CF 1.10 errors (and warnings) in each aggregated dataset written by ``aggregate``."""
     pytest.importorskip("compliance_checker")
-    from layerlab.aggregate.commands import COMMANDS
-
-    cfg_path, _ = campaign
-    out = tmp_path / f"{name}.nc"
-    assert COMMANDS["aggregate"].run(argparse.Namespace(config=str(cfg_path), dataset=name, out=str(out))) == 0
-    failures = _cf_failures(out)
+    failures = _cf_failures(aggregated(name), tmp_path / "cf.json")
     assert failures == {"high_priorities": [], "medium_priorities": []}, f"{name}: {failures}"
 
 
 @pytest.mark.parametrize("stage", list(WRITERS))
-def test_cf_checker_passes_every_per_run_file(campaign, stage) -> None:
+def test_cf_checker_passes_every_per_run_file(campaign, stage, tmp_path) -> None:
     """No CF 1.10 error in a per-run file of each stage, as the stage's writer made it, beyond the
     dimension-name findings above (units, fill values, attributes all pass)."""
     pytest.importorskip("compliance_checker")
     _, config = campaign
     run = next(p for name in DATASETS for p in dataset_run_files(config, name) if p.parent.name == stage)
-    errors = [m for m in _cf_failures(run)["high_priorities"] if not m.startswith(PER_RUN_NAME_FINDINGS)]
+    errors = [m for m in _cf_failures(run, tmp_path / "cf.json")["high_priorities"]
+              if not m.startswith(PER_RUN_NAME_FINDINGS)]
     assert errors == [], f"{stage}: {errors}"

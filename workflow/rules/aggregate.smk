@@ -93,11 +93,6 @@ rule section_figure:
         "python -m layerlab --log {log} section-figure --packing {input} --out {output}"
 
 
-def first_seed_cases(cases, seeds):
-    """The cases of the first of ``seeds`` (one picture per design)."""
-    return [c for c in cases if seeds and c.endswith(f"_seed{seeds[0]}")]
-
-
 TARGETS.extend(expand(f"{RESULTS}/figures/wetting/{{case}}.png", case=first_seed_cases(
     dataset_cases(config, "wetting"), stage_seeds(config, "wetting"))))
 TARGETS.extend(expand(f"{RESULTS}/figures/microstructure/{{case}}.png", case=first_seed_cases(

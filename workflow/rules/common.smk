@@ -38,6 +38,11 @@ def stage_cases(section, key="sweeps", seeds=True):
     return [c.name for c in cases_of(config, sweeps, seed_list)] if sweeps else []
 
 
+def first_seed_cases(cases, seeds):
+    """The cases of the first of ``seeds`` (one picture per design)."""
+    return [c for c in cases if seeds and c.endswith(f"_seed{seeds[0]}")]
+
+
 wildcard_constraints:
     case=r"[A-Za-z-]+_load[0-9.e+-]+_por[0-9.e+-]+_ls[0-9.e+-]+(_seed\d+)?",
 

@@ -16,11 +16,12 @@ export MPLBACKEND ?= Agg
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every package version comes from requirements.lock (pip-compile of pyproject.toml; README: refresh).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found (set PYTHON=/path/to/python3.12)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	touch $@
 
 campaign: venv

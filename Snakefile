@@ -29,6 +29,8 @@ localrules:
     all,
     aggregate,
     figure,
+    wetting_figure,
+    section_figure,
     compare,
     air_loss,
 

@@ -199,5 +199,7 @@ def write_netcdf(ds: "xarray.Dataset", path: str | os.PathLike,  # noqa: F821
     ds.attrs = {**ds.attrs, **provenance(config, **extra)}
     encoding = {name: {"zlib": True, "complevel": 4} for name, var in ds.data_vars.items()
                 if var.dtype.kind in "fiu" and var.ndim > 0}
+    # CF 2.5.1: a coordinate variable must not have _FillValue (xarray adds NaN to float ones)
+    encoding.update({name: {"_FillValue": None} for name in ds.coords if ds[name].dtype.kind in "fiu"})
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)

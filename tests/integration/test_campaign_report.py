@@ -84,7 +84,7 @@ def test_small_campaign_runs_reports_and_reruns_only_what_is_missing(repo_root: 
     rate = xr.open_dataset(results / "datasets" / "rate_capability.nc", engine="h5netcdf")
     cap = rate["discharge_capacity"]
     assert set(cap.dims) >= {"architecture", "loading", "porosity", "ls_ratio", "c_rate"}
-    assert cap.attrs["units"] == "mAh g-1" or "mAh" in cap.attrs["units"]
+    assert cap.attrs["units"] == "mA h g-1"       # UDUNITS spelling (CF 3.1)
     assert float(cap.sel(architecture="L-Dry-S", c_rate=0.5).squeeze()) > float(
         cap.sel(architecture="L-Dry-S", c_rate=1.0).squeeze()) > 0
     assert rate.attrs["missing_runs"] == "" and rate.attrs["git_commit"]

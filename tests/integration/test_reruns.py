@@ -142,11 +142,12 @@ def test_partial_override_file(repo_root: Path, campaign: Path) -> None:
 
 
 def test_wetting_value_reruns_wetting_and_what_reads_its_air_map(repo_root: Path, campaign: Path) -> None:
-    """contact angle: the wetting run, the 2D resolved run with its air map (not the fully wet
-    one), the air-loss table; no geometry."""
+    """contact angle: the wetting run and its snapshot picture, the 2D resolved run with its air map
+    (not the fully wet one), the air-loss table; no geometry."""
     cfg = _edited(campaign, "wet.yaml", lambda c: c["wetting"].update(contact_angle_deg=30.0))
     assert _without_figures(_planned(repo_root, campaign, cfg)) == {
         ("wet", f"results/runs/wetting/{WET_CASE}.nc"),
+        ("wetting_figure", f"results/figures/wetting/{WET_CASE}.png"),
         ("resolved2d", f"results/runs/resolved2d/{WET_CASE}.air.nc"),
         ("air_loss", "results/tables/air_loss.csv"),
     } | _datasets("wetting") | COMPARE

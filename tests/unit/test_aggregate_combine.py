@@ -14,7 +14,7 @@ from layerlab.io import write_netcdf
 def _run_file(path, capacity: float, n_time: int = 4) -> None:
     ds = xr.Dataset(
         {"discharge_capacity": ("c_rate", np.array([capacity, capacity / 2]),
-                                {"units": "mAh g-1", "long_name": "discharge capacity"}),
+                                {"units": "mA h g-1", "long_name": "discharge capacity"}),
          "voltage": ("time", np.linspace(4.2, 3.0, n_time), {"units": "V", "long_name": "cell voltage"})},
         coords={"c_rate": ("c_rate", [0.1, 1.0], {"units": "h-1", "long_name": "C-rate"}),
                 "time": ("time", np.arange(n_time, dtype=float), {"units": "s", "long_name": "time"})})
@@ -65,11 +65,11 @@ def test_step_profiles_sample_each_step_on_common_grids() -> None:
                      "segment": ("time", seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"})},
                     coords={"time": t, "depth": depth})
     out = step_profiles(ds)
-    end = out["electrolyte_concentration"].sel(process="discharge", c_rate=1.0, time=1.0)
+    end = out["electrolyte_concentration"].sel(process="discharge", c_rate=1.0, step_fraction=1.0)
     inside = DEPTH_GRID_M <= 100e-6
     np.testing.assert_allclose(end.values[inside], 1000.0 + 30.0 * DEPTH_GRID_M[inside] * 1e6)
     assert np.isnan(end.values[~inside]).all()
-    start = out["electrolyte_concentration"].sel(process="charge", c_rate=1.0, time=0.0)
+    start = out["electrolyte_concentration"].sel(process="charge", c_rate=1.0, step_fraction=0.0)
     np.testing.assert_allclose(start.values[inside], 1000.0)
 
 
@@ -89,8 +89,35 @@ def test_wetting_summary_puts_runs_on_common_grids() -> None:
     before = WETTING_TIME_GRID_S <= 0.5
     np.testing.assert_allclose(sat[before], 2 * WETTING_TIME_GRID_S[before], atol=1e-12)
     assert np.isnan(sat[~before]).all()
-    prof = out["air_fraction_profile"].dropna("depth")
-    np.testing.assert_allclose(prof.values, prof["depth"].values * 1e4)
+    prof = out["air_fraction_profile"].dropna("distance_from_collector")
+    np.testing.assert_allclose(prof.values, prof["distance_from_collector"].values * 1e4)
+
+
+def test_rate_curves_resample_each_step_at_equal_charge() -> None:
+    """Fig. S9 curves: V(q) = 4.2 - 0.004 q on the discharge, 3.6 + 0.003 q on the charge, recorded on
+    uneven time steps; the resampled curve is exact, ends at the step's capacity, and a C-rate whose
+    step did not run is NaN."""
+    from layerlab.aggregate.reducers import CURVE_POINTS, rate_curves
+
+    q_dis = np.array([0.0, 1.0, 5.0, 40.0, 120.0, 150.0])
+    q_chg = np.array([0.0, 30.0, 100.0, 190.0])
+    seg = np.repeat([0, 1, 2], [q_chg.size, 2, q_dis.size])
+    cap = np.concatenate([q_chg, [190.0, 195.0], q_dis])
+    volt = np.concatenate([3.6 + 0.003 * q_chg, [4.3, 4.3], 4.2 - 0.004 * q_dis])
+    a = {"units": "mA h g-1", "long_name": "x"}
+    ds = xr.Dataset({"capacity": ("time", cap, a), "voltage": ("time", volt, {"units": "V", "long_name": "v"}),
+                     "segment": ("time", seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"}),
+                     "discharge_capacity": ("c_rate", [150.0, np.nan], a)},
+                    coords={"time": np.arange(seg.size, dtype=float), "c_rate": [1.0, 2.0]})
+    out = rate_curves(ds)
+    dis = out.sel(process="discharge", c_rate=1.0)
+    assert dis["curve_capacity"].size == CURVE_POINTS and float(dis["curve_capacity"][-1]) == 150.0
+    np.testing.assert_allclose(dis["curve_voltage"], 4.2 - 0.004 * dis["curve_capacity"], atol=1e-12)
+    chg = out.sel(process="charge", c_rate=1.0)
+    np.testing.assert_allclose(chg["curve_voltage"], 3.6 + 0.003 * chg["curve_capacity"], atol=1e-12)
+    assert float(chg["curve_capacity"][-1]) == 190.0
+    assert out["curve_voltage"].sel(c_rate=2.0).isnull().all()
+    assert out["curve_capacity"].attrs["units"] == "mA h g-1"
 
 
 def test_half_and_full_cells_stack_along_cell(tmp_path) -> None:

@@ -12,7 +12,7 @@ def _rate_dataset() -> xr.Dataset:
     archs = ["L-Dry-S", "S-Dry-L", "Mix-Dry-Mix", "L-S"]
     cap = np.full((4, 2, 4, 3, 3), np.nan)
     ds = xr.Dataset({"discharge_capacity": (("architecture", "loading", "porosity", "ls_ratio", "c_rate"), cap,
-                                            {"units": "mAh g-1", "long_name": "discharge capacity"})},
+                                            {"units": "mA h g-1", "long_name": "discharge capacity"})},
                     coords={"architecture": archs, "loading": [22.0, 29.6], "porosity": [0.25, 0.35, 0.45, 0.55],
                             "ls_ratio": [0.3, 0.5, 0.7], "c_rate": [0.2, 0.5, 1.0]})
     # made-up numbers: L-Dry-S > Mix-Dry-Mix > S-Dry-L everywhere, L-S in between

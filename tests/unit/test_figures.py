@@ -44,7 +44,7 @@ def test_every_figure_draws_without_data_and_names_what_is_missing() -> None:
         assert any(t.startswith("not run") for t in texts), spec.name
 
 
-PAPER_COMPARISONS = ("1d", "1e", "2f", "2g", "3c", "3d", "S3", "4c", "4d", "5d", "5f", "5h", "6", "S10")
+PAPER_COMPARISONS = ("1d", "1e", "2f", "2g", "3c", "3d", "S3", "4c", "4d", "5d", "5f", "5h", "6", "S9", "S10")
 
 
 def test_catalog_names_exactly_the_paper_comparisons() -> None:
@@ -128,3 +128,38 @@ def test_paper_values_are_drawn_as_markers_wherever_the_paper_states_numbers() -
         got, expected = sorted(got, key=key), sorted(expected, key=key)
         assert [x for x, _ in got] == [x for x, _ in expected], (figure, got, expected)
         np.testing.assert_allclose([y for _, y in got], [y for _, y in expected], rtol=1e-12, err_msg=figure)
+
+
+def test_figS9_draws_the_stored_voltage_capacity_curves() -> None:
+    """Each 1C curve of the rate dataset is drawn as stored (capacity on x, voltage on y), charge
+    dashed; the lower panels draw L-Dry-S's discharge at every C-rate; absent designs are named."""
+    from layerlab.reference import block_of_figure
+    targets = load_targets()
+    b = block_of_figure(targets, "2f")
+    archs = list(b.architectures)[:2]
+    q = np.linspace(0.0, 180.0, 5)
+    volt = np.array([[[4.0 + 0.001 * q * (1 + k) - 0.1 * i
+                       for k, _ in enumerate((0.5, 1.0))] for i, _ in enumerate(("charge", "discharge"))]
+                     for _ in archs])
+    cap = np.broadcast_to(q, volt.shape)
+    ds = xr.Dataset({"curve_capacity": (("architecture", "process", "c_rate", "curve_point"), cap),
+                     "curve_voltage": (("architecture", "process", "c_rate", "curve_point"), volt)},
+                    coords={"architecture": archs, "process": ["charge", "discharge"], "c_rate": [0.5, 1.0]})
+    ds = ds.expand_dims(loading=[b.loading_mg_cm2], porosity=[b.porosity], ls_ratio=[0.5], cell=["half"])
+    spec = {s.name: s for s in FIGURES}["figS9"]
+    fig = spec.draw({"rate_capability": ds}, targets)
+    top = fig.axes[0]
+    by_label = {line.get_label(): line for line in top.get_lines()}
+    for i, arch in enumerate(archs):
+        line = by_label[arch]
+        assert line.get_linestyle() == "-"
+        np.testing.assert_allclose(line.get_xdata(), q)
+        np.testing.assert_allclose(line.get_ydata(), volt[i, 1, 1])
+    assert sum(line.get_linestyle() == "--" for line in top.get_lines()) == len(archs)
+    missing = [a for a in b.architectures if a not in archs]
+    assert not missing or any("not run: " + ", ".join(missing) in t.get_text() for t in top.texts)
+    if "L-Dry-S" in archs:
+        lower = fig.axes[2]
+        assert [line.get_label() for line in lower.get_lines()] == ["0.5C", "1C"]
+        np.testing.assert_allclose(lower.get_lines()[0].get_ydata(), volt[archs.index("L-Dry-S"), 1, 0])
+    plt.close(fig)

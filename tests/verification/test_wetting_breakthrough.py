@@ -81,6 +81,14 @@ def test_cylinder_array_breakthrough_time(mpi_tmp_path, record_property) -> None
         assert np.all(air[gy > yt + 1 * UM] == 0.0)                         # wet above the array
         assert ds.air_map.attrs["packing_sha256"] == hashlib.sha256(packing.read_bytes()).hexdigest()
         assert ds.air_map.attrs["case"] == ds.attrs["case"] == "L-S_load29.6_por0.55_ls0.5_seed0"
+        # snapshots on the same grid (the pictures): the saved time, then the end; the particles and
+        # the final phase are those of the air map; the front has not reached the array at 0.05 s
+        snap = ds.electrolyte_fraction_snapshot
+        assert snap.snapshot_time.values[0] == pytest.approx(0.05, abs=2e-3)
+        assert snap.snapshot_time.values[-1] == pytest.approx(float(ds.time[-1]), abs=1e-6)
+        np.testing.assert_array_equal(np.isnan(snap.values), np.broadcast_to(solid, snap.shape))
+        np.testing.assert_array_equal(snap.values[-1][~solid] < 0.5, air[~solid] == 1.0)
+        assert np.all(snap.values[0][gy < yb] < 0.5) and np.all(snap.values[0][gy > height - 1 * UM] > 0.5)
 
 
 def _staggered_array(width: float, height: float, y_bottom: float, n_rows: int, dy: float, radius: float,

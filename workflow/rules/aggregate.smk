@@ -69,6 +69,46 @@ rule compare:
         "python -m layerlab --log {log} compare --settings {params.settings:q} --datasets {input.datasets} --out {output} {params.beside}"
 
 
+# Pictures of one case's run files, one per design (its first packing seed): wetting snapshots and a
+# cross-section of the 3D packing (layerlab.figures.pictures).
+rule wetting_figure:
+    input:
+        f"{RESULTS}/runs/wetting/{{case}}.nc",
+    conda:
+        CONDA_ENV
+    output:
+        report(f"{RESULTS}/figures/wetting/{{case}}.png", caption="../report/wetting_snapshots.rst",
+               category="Wetting snapshots"),
+    log:
+        f"{RESULTS}/logs/figures/wetting/{{case}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/wetting/{{case}}.tsv"
+    shell:
+        "python -m layerlab --log {log} wetting-figure --run {input} --out {output}"
+
+
+rule section_figure:
+    input:
+        f"{RESULTS}/geometry/{{case}}/packing3d.json",
+    conda:
+        CONDA_ENV
+    output:
+        report(f"{RESULTS}/figures/microstructure/{{case}}.png", caption="../report/microstructure.rst",
+               category="Microstructure"),
+    log:
+        f"{RESULTS}/logs/figures/microstructure/{{case}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/microstructure/{{case}}.tsv"
+    shell:
+        "python -m layerlab --log {log} section-figure --packing {input} --out {output}"
+
+
+TARGETS.extend(expand(f"{RESULTS}/figures/wetting/{{case}}.png", case=first_seed_cases(
+    dataset_cases(config, "wetting"), stage_seeds(config, "wetting"))))
+TARGETS.extend(expand(f"{RESULTS}/figures/microstructure/{{case}}.png", case=first_seed_cases(
+    _CASES3D, config["geometry"]["seeds"])))
+
+
 if ACTIVE_DATASETS:
     TARGETS.extend(expand(f"{RESULTS}/datasets/{{dataset}}.nc", dataset=ACTIVE_DATASETS))
     TARGETS.extend(expand(f"{RESULTS}/figures/{{fig}}.png", fig=list(FIGURE_CAPTIONS)))

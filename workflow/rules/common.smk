@@ -1,7 +1,7 @@
 # Helpers shared by all rules: case lists, paths, the python command.
 import os
 
-from layerlab.aggregate.datasets import DATASETS, dataset_cases, dataset_run_files
+from layerlab.aggregate.datasets import DATASETS, dataset_cases, dataset_run_files, stage_seeds
 from layerlab.cases import cases_of
 from layerlab.figures.catalog import FIGURES
 from layerlab.network.falsify import run_inputs as mechanism_check_inputs
@@ -37,6 +37,11 @@ def stage_cases(section, key="sweeps", seeds=True):
     sweeps = config.get(section, {}).get(key, [])
     seed_list = config["geometry"]["seeds"] if seeds else None
     return [c.name for c in cases_of(config, sweeps, seed_list)] if sweeps else []
+
+
+def first_seed_cases(cases, seeds):
+    """The cases of the first of ``seeds`` (one picture per design)."""
+    return [c for c in cases if seeds and c.endswith(f"_seed{seeds[0]}")]
 
 
 wildcard_constraints:

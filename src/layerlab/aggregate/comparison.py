@@ -15,6 +15,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from layerlab.aggregate.reducers import DISTANCE
 from layerlab.aggregate.select import select, select_scalar
 from layerlab.orderings import TIE_REL, Row, best_row, ordering_row  # noqa: F401 (re-exported)
 from layerlab.reference import TARGETS_FILE, load_targets, rate_blocks  # noqa: F401 (re-exported)
@@ -159,10 +160,10 @@ def mechanism_rows(profiles: xr.Dataset | None, impedance: xr.Dataset | None) ->
             da = None if profiles is None or "electrolyte_concentration" not in profiles else select(
                 profiles["electrolyte_concentration"], architecture=arch, loading=29.6, porosity=0.55,
                 ls_ratio=0.5, process=process, c_rate=1.0)
-            if da is None or da.isnull().all() or "depth" not in da.dims:
+            if da is None or da.isnull().all() or DISTANCE not in da.dims:
                 spread[arch] = float("nan")
                 continue
-            end = da.squeeze(drop=True).dropna("time", how="all").isel(time=-1)
+            end = da.squeeze(drop=True).dropna("step_fraction", how="all").isel(step_fraction=-1)
             spread[arch] = float(end.max() - end.min())
         rows.append(best_row("6", f"c_e spread over depth at the end of the 1C {process}, smallest for L-Dry-S",
                              "29.6 mg/cm2, 55 %", spread, "L-Dry-S", largest=False, unit="mol/m3"))

@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 
 import xarray as xr
 
-from layerlab.aggregate.reducers import step_profiles, wetting_summary
+from layerlab.aggregate.reducers import rate_curves, step_profiles, wetting_summary
 from layerlab.cases import cases_of
 from layerlab.errors import InputError
 
@@ -58,7 +58,8 @@ DATASETS: dict[str, DatasetSpec] = {
                            wetting_summary),
     "transport": DatasetSpec((RunSource("transport", "transport", seeded=True),)),
     "network": DatasetSpec((RunSource("network", "network", seeded=True),)),
-    "rate_capability": DatasetSpec((HALF_CELL, FULL_CELL), ("discharge_capacity",)),
+    "rate_capability": DatasetSpec((HALF_CELL, FULL_CELL), ("discharge_capacity", "curve_capacity", "curve_voltage"),
+                                   rate_curves),
     "profiles": DatasetSpec((RunSource("dfn", "electrochem"),),
                             ("electrolyte_concentration", "electrolyte_potential"), step_profiles),
     "cycling": DatasetSpec((RunSource("fullcell", "fullcell"),),
@@ -137,5 +138,7 @@ def build_dataset(config: Mapping[str, Any], name: str) -> xr.Dataset:
         combined = xr.merge(parts, join="outer", compat="no_conflicts", combine_attrs="drop_conflicts")
     else:
         combined = parts[0] if parts else xr.Dataset()
-    combined.attrs.update(runs_expected=expected, runs_found=found, missing_runs=" ".join(missing))
+    combined.attrs.update(title=f"layerlab campaign dataset {name!r}: {len(spec.sources)} run families combined "
+                                "by case parameters", runs_expected=expected, runs_found=found,
+                          missing_runs=" ".join(missing))
     return combined

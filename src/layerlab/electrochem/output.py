@@ -44,7 +44,7 @@ def protocol_dataset(model: DFNModel, result: ProtocolResult, attrs: Mapping[str
                         flag_meanings=" ".join(s.label.replace(" ", "_") for s in result.segments)),
     }
     if mass:
-        data["capacity"] = _var(("time",), seg_cap / mass / MAH_G_TO_C_KG, "mAh g-1",
+        data["capacity"] = _var(("time",), seg_cap / mass / MAH_G_TO_C_KG, "mA h g-1",
                                 "charge passed within the current protocol step per active mass")
     else:
         data["capacity"] = _var(("time",), seg_cap, "C m-2", "charge passed within the current protocol step")
@@ -54,9 +54,9 @@ def protocol_dataset(model: DFNModel, result: ProtocolResult, attrs: Mapping[str
         qd = np.array(result.discharge_capacity_C_m2)
         qc = np.array(result.charge_capacity_C_m2)
         if mass:
-            data["discharge_capacity"] = _var(("c_rate",), qd / mass / MAH_G_TO_C_KG, "mAh g-1",
+            data["discharge_capacity"] = _var(("c_rate",), qd / mass / MAH_G_TO_C_KG, "mA h g-1",
                                               "discharge capacity per active mass")
-            data["charge_capacity"] = _var(("c_rate",), qc / mass / MAH_G_TO_C_KG, "mAh g-1",
+            data["charge_capacity"] = _var(("c_rate",), qc / mass / MAH_G_TO_C_KG, "mA h g-1",
                                            "CC-CV charge capacity before each discharge per active mass")
         data["discharge_capacity_areal"] = _var(("c_rate",), qd, "C m-2", "discharge capacity per electrode area")
     if profiles:
@@ -105,7 +105,7 @@ def cycling_dataset(model: DFNModel, result: ProtocolResult, curve_cycles: Seque
     """
     import xarray as xr
     mass = model.cell.cathode.active_mass_kg_m2
-    scale, unit = (1.0 / (mass * MAH_G_TO_C_KG), "mAh g-1") if mass else (1.0, "C m-2")
+    scale, unit = (1.0 / (mass * MAH_G_TO_C_KG), "mA h g-1") if mass else (1.0, "C m-2")
     qd = np.array(result.discharge_capacity_C_m2) * scale
     n = len(qd)
     idx = _discharge_indices(result)

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from layerlab.aggregate.reducers import DISTANCE
 from layerlab.aggregate.select import select
 from layerlab.aggregate.wetting_stats import seed_stats
 from layerlab.reference import block_of_figure
@@ -113,8 +114,8 @@ def fig6(ds: Datasets, targets: Mapping) -> plt.Figure:
             if da is None or da.isnull().all():
                 missing.append(arch)
                 continue
-            end_state = da.squeeze(drop=True).isel(time=-1)
-            ax.plot(end_state["depth"] * 1e6, end_state.values, label=arch)
+            end_state = da.squeeze(drop=True).isel(step_fraction=-1)
+            ax.plot(end_state[DISTANCE] * 1e6, end_state.values, label=arch)
         ax.set_xlabel("depth from the current collector (um)")
         ax.set_title("end of the 1C discharge" if process == "discharge"
                      else "end of the CC charge before the 1C discharge", fontsize=10)
@@ -158,6 +159,56 @@ def figS10(ds: Datasets, targets: Mapping) -> plt.Figure:
     ax_d.grid(alpha=0.3, axis="y")
     _note(ax_d, [k for k in keys if np.isnan(diffusivity[k])])
     fig.suptitle("Fig. S10: impedance and Warburg analysis (paper: largest D for L-Dry-S)", fontsize=10)
+    return fig
+
+
+def _curve(rate: xr.Dataset | None, **sel: object) -> tuple[np.ndarray, np.ndarray] | None:
+    """(capacity, voltage) of one voltage-capacity curve of the rate dataset; None when not run."""
+    if rate is None or "curve_voltage" not in rate:
+        return None
+    q, v = select(rate["curve_capacity"], **sel), select(rate["curve_voltage"], **sel)
+    if q is None or v is None or q.squeeze().ndim != 1 or v.isnull().all():
+        return None
+    return q.squeeze().values, v.squeeze().values
+
+
+def figS9(ds: Datasets, targets: Mapping) -> plt.Figure:
+    """Voltage against capacity: the 1C charge and discharge of each architecture of Fig. 2f / 2g
+    (top), and L-Dry-S's discharge at every C-rate (bottom)."""
+    rate = ds.get("rate_capability")
+    fig, axes = plt.subplots(2, 2, figsize=(9.0, 7.0), sharey=True)
+    for col, figure in enumerate(("2f", "2g")):
+        b = block_of_figure(targets, figure)
+        base = dict(loading=b.loading_mg_cm2, porosity=b.porosity, ls_ratio=0.5)
+        ax, missing = axes[0, col], []
+        for arch in b.architectures:
+            curves = {p: _curve(rate, architecture=arch, process=p, c_rate=1.0, **base) for p in ("charge", "discharge")}
+            for process, style in (("charge", "--"), ("discharge", "-")):
+                if curves[process] is not None:
+                    ax.plot(*curves[process], style, color=ARCH_COLORS[arch],
+                            label=arch if process == "discharge" else None)
+            if all(c is None for c in curves.values()):
+                missing.append(arch)
+        ax.set_title(f"1C, {b.loading_mg_cm2:g} mg/cm$^2$, {100 * b.porosity:g} % (charge dashed)", fontsize=9)
+        _note(ax, missing)
+        ax_r = axes[1, col]
+        c_rates = [] if rate is None or "c_rate" not in rate.dims else [float(c) for c in rate["c_rate"].values]
+        cmap = plt.get_cmap("viridis")
+        for k, c in enumerate(c_rates):
+            curve = _curve(rate, architecture="L-Dry-S", process="discharge", c_rate=c, **base)
+            if curve is not None:
+                ax_r.plot(*curve, color=cmap(k / max(1, len(c_rates) - 1)), label=f"{c:g}C")
+        ax_r.set_title(f"L-Dry-S discharge per C-rate, {b.loading_mg_cm2:g} mg/cm$^2$", fontsize=9)
+        _note(ax_r, [] if ax_r.get_lines() else ["L-Dry-S"])
+        for a in (ax, ax_r):
+            a.set_xlabel("capacity (mAh g$^{-1}$)")
+            a.grid(alpha=0.3)
+            if a.get_legend_handles_labels()[0]:
+                a.legend(fontsize=7)
+    for a in axes[:, 0]:
+        a.set_ylabel("voltage vs Li (V)")
+    fig.suptitle("Fig. S9: charge / discharge curves of the half cells (model)", fontsize=10)
+    fig.tight_layout()
     return fig
 
 
@@ -219,6 +270,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("fig5f", "Wetting: breakthrough time vs L share, L-Dry-S 30 mg/cm2.", fig5f),
     FigureSpec("fig5h", "Full cell: L:S 1:1 vs 0:1, rate capability and capacity retention.", fig5h),
     FigureSpec("fig6", "Electrolyte concentration through the thickness at the end of a 1C discharge.", fig6),
+    FigureSpec("figS9", "Voltage-capacity curves: 1C charge and discharge per architecture, L-Dry-S at each C-rate.",
+               figS9),
     FigureSpec("figS10", "Impedance spectra and the apparent Li+ diffusion coefficient from the Warburg slope.", figS10),
 )
 

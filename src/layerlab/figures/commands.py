@@ -1,4 +1,5 @@
-"""CLI: ``figures`` (every paper comparison as a PNG) and ``compare`` (results/comparison.csv)."""
+"""CLI: ``figures`` (every paper comparison as a PNG), ``compare`` (results/comparison.csv), and the
+pictures of one case's run files: ``wetting-figure`` (snapshots) and ``section-figure`` (3D packing)."""
 
 from __future__ import annotations
 
@@ -117,7 +118,42 @@ def _run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_wetting(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run", required=True, help="a wetting run, results/runs/wetting/CASE.nc")
+    p.add_argument("--out", required=True, help="PNG path")
+
+
+def _run_wetting(args: argparse.Namespace) -> int:
+    from layerlab.errors import require
+    from layerlab.figures.pictures import wetting_snapshots
+    from layerlab.figures.plots import save_figure
+    from layerlab.io import load_netcdf_input
+
+    run = load_netcdf_input(args.run, "run", "a wetting run written by layerlab wet")
+    for var in ("map_x", "map_y", "air_map"):
+        require(var in run, "run", f"{args.run} has no {var!r}", "a wetting run written by layerlab wet")
+    save_figure(wetting_snapshots(run, Path(args.run).stem), args.out)
+    return 0
+
+
+def _add_section(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--packing", required=True, help="a 3D packing, results/geometry/CASE/packing3d.json")
+    p.add_argument("--out", required=True, help="PNG path")
+
+
+def _run_section(args: argparse.Namespace) -> int:
+    from layerlab.figures.pictures import microstructure_section
+    from layerlab.figures.plots import save_figure
+    from layerlab.geometry.packing3d import load_packing3d
+
+    save_figure(microstructure_section(load_packing3d(args.packing)), args.out)
+    return 0
+
+
 COMMANDS = {
     "figures": Command("draw every paper comparison from the campaign datasets", _add_figures, _run_figures),
     "compare": Command("write the paper-vs-model comparison table (CSV)", _add_compare, _run_compare),
+    "wetting-figure": Command("draw a wetting run's snapshots: electrolyte, air, particles", _add_wetting,
+                              _run_wetting),
+    "section-figure": Command("draw a cross-section of a 3D packing", _add_section, _run_section),
 }

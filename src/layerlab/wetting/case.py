@@ -99,10 +99,18 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
     comm.Barrier()
     snap = fem.Function(phi.function_space, name="phi")
     writer = dolfinx.io.VTXWriter(comm, snap_tmp, [snap], engine="BP4") if schedule.snapshot_times_s else None
+    from layerlab.wetting.airmap import air_map, grid_centres, sample_on_grid
+    spacing = float(section.get("air_map_spacing_m", AIR_MAP_SPACING_M)) / L
+    map_x = grid_centres(float(packing["width_m"]) / L, spacing)
+    map_y = grid_centres(height, spacing)
+    snapshots: list[tuple[float, np.ndarray]] = []     # (t, phi on the map grid), rank 0
 
     def on_snapshot(t: float) -> None:
         snap.x.array[:] = solver.forms.w_old.x.array[solver._phi_map]
         writer.write(t)
+        grid = sample_on_grid(snap, map_x, map_y)
+        if grid is not None:
+            snapshots.append((t, grid))
 
     log.info("case %s: %d cells, %d unknowns, Ca = %.3g, Re = %.3g, eps = %.3g m, min throat %.3g m",
              case, comm.allreduce(msh.topology.index_map(2).size_local, op=MPI.SUM),
@@ -114,12 +122,8 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
     probe.phi.x.array[:] = solver.forms.w_old.x.array[solver._phi_map]
     metrics = run_metrics(hist, schedule.steady_tol)
     depth, air = probe.profile()
-    from layerlab.wetting.airmap import air_map, grid_centres, sample_on_grid
     from layerlab.wetting.metrics import gather_vertex_values
     xy, phi_v = gather_vertex_values(probe.phi)
-    spacing = float(section.get("air_map_spacing_m", AIR_MAP_SPACING_M)) / L
-    map_x = grid_centres(float(packing["width_m"]) / L, spacing)
-    map_y = grid_centres(height, spacing)
     phi_map = sample_on_grid(probe.phi, map_x, map_y)
     final_tmp = out_path.with_suffix(".phi.bp.tmp")
     if comm.rank == 0 and final_tmp.exists():
@@ -131,11 +135,12 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
         w.write(solver.time_s)
     comm.Barrier()
     if comm.rank == 0:
-        from layerlab.wetting.output import add_air_map, to_dataset
+        from layerlab.wetting.output import add_air_map, add_snapshots, to_dataset
         from layerlab.io import write_netcdf
         from layerlab.wetting.airmap import file_sha256
         ds = to_dataset(hist, metrics, depth * L, air, xy * L, phi_v, params, case, probe)
         ds = add_air_map(ds, map_x * L, map_y * L, air_map(phi_map), case, file_sha256(packing_path))
+        ds = add_snapshots(ds, snapshots + [(solver.time_s, phi_map)])
         write_netcdf(ds, out_path, config)
         for tmp in (final_tmp, snap_tmp):
             dest = Path(str(tmp).removesuffix(".tmp"))

@@ -85,3 +85,18 @@ def add_air_map(ds: xr.Dataset, map_x_m: np.ndarray, map_y_m: np.ndarray, air: n
 
 def _spacing(centres: np.ndarray) -> float:
     return float(centres[1] - centres[0]) if centres.size > 1 else 2.0 * float(centres[0])
+
+
+def add_snapshots(ds: xr.Dataset, snapshots: list[tuple[float, np.ndarray]]) -> xr.Dataset:
+    """Add the phase field at the snapshot times (``wetting.snapshot_times_s``) and at the end, on
+    the air map's grid, as ``electrolyte_fraction_snapshot(snapshot_time, map_y, map_x)``:
+    ``(phi + 1) / 2`` clipped to [0, 1] (1 electrolyte, 0 air), NaN in particles.  A run resumed
+    from a checkpoint holds the snapshots taken after the resume (the VTX file holds them all)."""
+    assert "map_x" in ds.coords, "add_air_map first (the snapshots share its grid)"
+    times = np.array([t for t, _ in snapshots], dtype=float)
+    frac = np.array([np.clip((phi + 1.0) / 2.0, 0.0, 1.0) for _, phi in snapshots], dtype=np.float32)
+    ds = ds.assign_coords(snapshot_time=("snapshot_time", times, {
+        "units": "s", "long_name": "simulated time of the snapshot since the start of filling (last: end of run)"}))
+    ds["electrolyte_fraction_snapshot"] = (("snapshot_time", "map_y", "map_x"), frac, {
+        "units": "1", "long_name": "electrolyte fraction (phi + 1) / 2 on the air-map grid, NaN in particles"})
+    return ds

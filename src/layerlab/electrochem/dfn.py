@@ -57,6 +57,7 @@ from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
 from layerlab.electrochem.layout import GRAPHITE
 from layerlab.electrochem import sei as sei_mod
+from layerlab.electrochem.newton import ChordNewton
 from layerlab.electrochem.sparse_jacobian import SparseJacobian
 from layerlab.electrochem.terms import LEFT, RIGHT, FormContext, Term, assemble_terms, layout_for, terms_for
 from layerlab.errors import SolverError, require
@@ -83,11 +84,20 @@ class Discretisation:
     newton_atol: float = 1e-10
     newton_max_it: int = 15
     max_halvings: int = 8
+    newton: str = "chord"
+    newton_tol: float = 1e-3
+
+    # newton: "chord" (one rank: Jacobian factors reused across iterations and steps while they
+    # converge, stop when the estimated error is below newton_tol x the time-step error weights;
+    # electrochem/newton.py) or "snes" (PETSc Newton to newton_rtol/atol, Jacobian every 2nd
+    # iteration: the reference, and what runs on several ranks)
 
     def __post_init__(self) -> None:
         for f in ("cells_separator", "cells_cathode", "cells_anode", "radial_volumes", "min_cells_per_layer"):
             require(getattr(self, f) >= 1, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", ">= 1")
-        for f in ("time_rtol", "time_atol", "dt_initial_s", "dt_max_s"):
+        require(self.newton in ("chord", "snes"), "electrochem.discretisation.newton",
+                f"got {self.newton!r}", "'chord' or 'snes'")
+        for f in ("time_rtol", "time_atol", "dt_initial_s", "dt_max_s", "newton_tol"):
             require(getattr(self, f) > 0, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", "> 0")
 
     def refined(self, factor: int = 2, radial_factor: float | None = None) -> "Discretisation":
@@ -310,6 +320,7 @@ class DFNModel:
         cv_bcs = ground + ([bc] if self.R_c == 0 else [])
         self.problems = {}
         self._sparse_jacobians: dict[str, SparseJacobian] = {}
+        self._chord: dict[str, ChordNewton] = {}
         limits = self.layout.newton_limits()
         def damp(x, y, *args) -> None:
             """Clip the Newton update of every unknown to its limit (a trust region per unknown)."""
@@ -328,6 +339,10 @@ class DFNModel:
                 self._sparse_jacobians[mode] = sj
                 if not bcs:              # no Dirichlet lifting to apply: assemble F alone
                     prob.solver.setFunction(self._residual_callback(prob.F), prob.b)
+                if d.newton == "chord":
+                    self._chord[mode] = ChordNewton(prob.F, self.u, prob.b, sj, bcs, limits, d.time_rtol,
+                                                    d.time_atol, d.newton_tol, d.newton_max_it,
+                                                    d.newton_rtol, d.newton_atol)
             self.problems[mode] = prob
 
     def _residual_callback(self, form):
@@ -442,6 +457,18 @@ class DFNModel:
         else:
             self.robin.value = 0.0
             self.I_app.value = value
+        if mode in self._chord:
+            ch, gamma = self._chord[mode], float(self.a[0].value) / float(self.dt.value)
+            guess = self.u.x.array.copy()
+            reason = ch.solve(gamma)
+            if reason <= 0 and robust:     # as below: full Newton, 4x the iterations
+                self.u.x.array[:] = guess
+                ch.max_it *= 4
+                try:
+                    reason = ch.solve(gamma, full=True)
+                finally:
+                    ch.max_it //= 4
+            return reason
         prob = self.problems[mode]
         guess = self.u.x.array.copy()
         reason = self._snes(prob)
@@ -476,10 +503,18 @@ class DFNModel:
                 obj.destroy()
         for sj in self._sparse_jacobians.values():
             sj.destroy()
-        self.problems, self._sparse_jacobians = {}, {}
+        for ch in self._chord.values():
+            ch.destroy()
+        self.problems, self._sparse_jacobians, self._chord = {}, {}, {}
 
     def newton_iterations(self, mode: str) -> int:
+        if mode in self._chord:
+            return self._chord[mode].iterations
         return self.problems[mode].solver.getIterationNumber()
+
+    def jacobian_evaluations(self) -> int:
+        """Jacobian refreshes by the chord solver so far (0 on the SNES path)."""
+        return sum(ch.jacobians for ch in self._chord.values())
 
     # ---- profiles ------------------------------------------------------------------------------
     def nodal_profiles(self) -> dict[str, np.ndarray]:

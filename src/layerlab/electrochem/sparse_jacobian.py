@@ -35,9 +35,10 @@ def _petsc_library() -> ctypes.CDLL | None:
             paths = sorted({line.split()[-1] for line in f if "libpetsc" in line and ".so" in line})
         for p in paths:
             lib = ctypes.CDLL(p)
-            if hasattr(lib, "MatSeqBAIJGetArray"):
-                lib.MatSeqBAIJGetArray.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_double))]
-                lib.MatSeqBAIJRestoreArray.argtypes = lib.MatSeqBAIJGetArray.argtypes
+            if hasattr(lib, "MatSeqBAIJGetArray") and hasattr(lib, "MatSeqAIJGetArray"):
+                for name in ("MatSeqBAIJGetArray", "MatSeqBAIJRestoreArray", "MatSeqAIJGetArray",
+                             "MatSeqAIJRestoreArray"):
+                    getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_double))]
                 return lib
     except OSError:
         pass
@@ -133,8 +134,19 @@ class SparseJacobian:
 
     # -- use -------------------------------------------------------------------------------------------
     def update(self) -> None:
-        """Gather the structural entries of the assembled block matrix into ``mat``."""
+        """Gather the structural entries of the assembled block matrix into ``mat`` (written in
+        place through ``MatSeqAIJGetArray``, whose restore marks the matrix changed, so the LU is
+        redone; where that symbol is missing, through ``setValuesCSR``)."""
         self._raw(self.perm, self.values)
+        if _LIB is not None:
+            ptr = ctypes.POINTER(ctypes.c_double)()
+            handle = ctypes.c_void_p(self.mat.handle)
+            if _LIB.MatSeqAIJGetArray(handle, ctypes.byref(ptr)) == 0:
+                try:
+                    np.ctypeslib.as_array(ptr, shape=(len(self.values),))[:] = self.values
+                finally:
+                    _LIB.MatSeqAIJRestoreArray(handle, ctypes.byref(ptr))
+                return
         self.mat.setValuesCSR(self.indptr, self.indices, self.values)
         self.mat.assemble()
 

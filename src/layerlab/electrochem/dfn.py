@@ -84,22 +84,19 @@ class Discretisation:
     newton_atol: float = 1e-10
     newton_max_it: int = 15
     max_halvings: int = 8
-    newton: str = "snes"
-    newton_tol: float = 1e-3
+    newton: str = "chord"
 
-    # newton: "snes" (PETSc Newton to newton_rtol/atol, Jacobian every 2nd iteration: the default,
-    # and what runs on several ranks) or "chord" (one rank: Jacobian factors reused across
-    # iterations and steps, stop when the estimated error is below newton_tol x the time-step
-    # error weights; electrochem/newton.py).  Measured: chord at 1e-3 is ~30 % faster on the rate
-    # test but lets lithium drift by 1e-3 over a CV step; at 1e-6 it conserves to 3e-9 and is no
-    # faster, so it is not the default.
+    # newton: "chord" (one rank, the default: the Jacobian split K + (a0/dt) M reused across
+    # iterations and steps, the same stopping test as snes; electrochem/newton.py) or "snes"
+    # (PETSc Newton, Jacobian assembled every 2nd iteration: the reference, and what runs on
+    # several ranks whatever this says)
 
     def __post_init__(self) -> None:
         for f in ("cells_separator", "cells_cathode", "cells_anode", "radial_volumes", "min_cells_per_layer"):
             require(getattr(self, f) >= 1, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", ">= 1")
         require(self.newton in ("chord", "snes"), "electrochem.discretisation.newton",
                 f"got {self.newton!r}", "'chord' or 'snes'")
-        for f in ("time_rtol", "time_atol", "dt_initial_s", "dt_max_s", "newton_tol"):
+        for f in ("time_rtol", "time_atol", "dt_initial_s", "dt_max_s"):
             require(getattr(self, f) > 0, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", "> 0")
 
     def refined(self, factor: int = 2, radial_factor: float | None = None) -> "Discretisation":
@@ -342,9 +339,8 @@ class DFNModel:
                 if not bcs:              # no Dirichlet lifting to apply: assemble F alone
                     prob.solver.setFunction(self._residual_callback(prob.F), prob.b)
                 if d.newton == "chord":
-                    self._chord[mode] = ChordNewton(prob.F, self.u, prob.b, sj, bcs, limits, d.time_rtol,
-                                                    d.time_atol, d.newton_tol, d.newton_max_it,
-                                                    d.newton_rtol, d.newton_atol)
+                    self._chord[mode] = ChordNewton(prob.F, self.u, prob.b, sj, bcs, limits, self.dt,
+                                                    d.newton_rtol, d.newton_atol, d.newton_max_it)
             self.problems[mode] = prob
 
     def _residual_callback(self, form):

@@ -11,8 +11,9 @@ Discretisation
   ``ln(c_e / c_e0)``, ``phi_e``, ``phi_s``, and for each population: N radial control volumes of
   stoichiometry plus the logit of the surface stoichiometry (so 0 < c_e and 0 < c_surf < c_max hold
   by construction; the approach to saturation that ends a discharge is resolved).  The radial finite-volume coupling is algebraic
-  within a node, so the whole DFN is one nonlinear problem for SNES (Newton, MUMPS LU; on one rank
-  an LU of the Jacobian's structural nonzeros only, :mod:`.sparse_jacobian`) with a banded Jacobian; particles of two populations coexist at the same depth.  Particle, reaction
+  within a node, so the whole DFN is one nonlinear problem for Newton (SNES with MUMPS LU; on one rank
+  an LU of the Jacobian's structural nonzeros only, :mod:`.sparse_jacobian`, and by default the chord
+  Newton of :mod:`.newton` that reuses that Jacobian across iterations and steps) with a banded Jacobian; particles of two populations coexist at the same depth.  Particle, reaction
   and storage terms use the vertex quadrature rule (nodal lumping): each node carries its own
   particles, and the discrete lithium inventory is conserved exactly (to solver tolerance).
   Particles of a population absent around a node are masked (no reaction: they stay put).

@@ -89,7 +89,7 @@ class ChordNewton:
     def __init__(self, form, u: fem.Function, b: PETSc.Vec, jac: SparseJacobian, bcs: list,
                  limits: np.ndarray, dt: fem.Constant, rtol: float, atol: float, max_it: int) -> None:
         self.form, self.u, self.b, self.jac, self.bcs, self.dt = form, u, b, jac, list(bcs), dt
-        self.limits = limits
+        self.lim = np.resize(limits, u.x.array.size)      # per dof (components interleaved)
         self.rtol, self.atol, self.max_it = rtol, atol, max_it
         self.du = b.duplicate()
         self.packed = PackedResidual(form, u)
@@ -166,7 +166,7 @@ class ChordNewton:
     def _iterate(self, gamma: float, refresh: bool, full: bool) -> tuple[int, bool]:
         """Newton iterations; returns (reason, whether the Jacobian was refreshed in them)."""
         u = self.u.x.array
-        lim = np.resize(self.limits, u.size)
+        lim = self.lim
         fresh = False
         f_old = f0 = None
         self.iterations = 0

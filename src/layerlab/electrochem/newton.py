@@ -1,7 +1,8 @@
 """Modified Newton with Jacobian reuse across iterations and time steps, one rank.
 
-The serial option ``Discretisation.newton = "chord"`` for the DFN's implicit step (``"snes"``:
-PETSc's Newton with the Jacobian assembled every second iteration, the default and reference).
+The DFN's implicit step on one rank by default (``Discretisation.newton = "chord"``; ``"snes"``:
+PETSc's Newton with the Jacobian assembled every second iteration, the reference, and what runs
+on several ranks).
 Measured on the rate test, the Jacobian assembly (~0.3 ms) costs 5x a residual (~0.06 ms) and the
 LU of its structural nonzeros ~0.05 ms, so assemblies are what to save:
 

@@ -27,7 +27,8 @@ volumes equal PyBaMM's points, 20 in the separator, 20 in the electrode and 20 i
 points per region and radius: always 20), ``first_run_s``, ``setup_s``,
 ``solve_s``, ``first_run_cpu_s``, ``solve_cpu_s``, ``capacity_mAh_g`` (warm run),
 ``warm_run_capacity_change_mAh_g`` (max |warm - first|: the two runs must agree); layerlab also ``model_build_s`` (the ``DFNModel`` constructor alone in the
-first run), ``steps``, ``newton_iterations``, ``end_reasons`` (discharges); PyBaMM also
+first run), ``steps``, ``newton_iterations`` (accepted steps), ``newton`` (``--newton``: chord or snes),
+``jacobian_refreshes`` (chord: Jacobian splits over both runs), ``end_reasons`` (discharges); PyBaMM also
 ``end_voltage_V`` (discharges) and ``error`` ("" or the exception that stopped it, with the time up to
 it in ``first_run_s``);
 ``ratio_layerlab_over_pybamm``: ``setup``, ``solve``, ``first_run`` (wall-clock ratios; null when
@@ -80,6 +81,8 @@ def main() -> None:
     ap.add_argument("--resolution", choices=("matched", "default", "coarse"), default="matched",
                     help="layerlab's: PyBaMM's points (matched), Discretisation() or the campaign's (coarse)")
     ap.add_argument("--coarse", action="store_true", help="same as --resolution coarse")
+    ap.add_argument("--newton", choices=("chord", "snes"), default="chord",
+                    help="layerlab's serial Newton: chord (Jacobian reuse, default) or snes (reference)")
     args = ap.parse_args()
 
     from layerlab.cases import parse_case
@@ -95,10 +98,11 @@ def main() -> None:
     test = RateTest()
     resolution = "coarse" if args.coarse else args.resolution
     n = PYBAMM_POINTS["x_points"]
-    disc = {"coarse": Discretisation(cells_separator=6, cells_cathode=16, radial_volumes=8),
-            "default": Discretisation(),
+    newton = {"newton": args.newton} if "newton" in Discretisation.__dataclass_fields__ else {}
+    disc = {"coarse": Discretisation(cells_separator=6, cells_cathode=16, radial_volumes=8, **newton),
+            "default": Discretisation(**newton),
             "matched": Discretisation(cells_separator=n, cells_cathode=n,
-                                      radial_volumes=PYBAMM_POINTS["radial_points"])}[resolution]
+                                      radial_volumes=PYBAMM_POINTS["radial_points"], **newton)}[resolution]
     to_mAh_g = 1.0 / design.active_mass_kg_m2 / 3600.0
 
     # -- layerlab: first run (build + JIT + solve), then the same rate test on the reset model -----------
@@ -117,6 +121,8 @@ def main() -> None:
             "warm_run_capacity_change_mAh_g": float(f"{max(abs(a - b) for a, b in zip(ours_q, ours_first)):.3g}"),
             "steps": sum(tr.steps for tr in res.traces),
             "newton_iterations": sum(tr.newton_its for tr in res.traces),
+            "newton": newton.get("newton", "snes"),
+            "jacobian_refreshes": getattr(model, "jacobian_evaluations", lambda: None)(),
             "end_reasons": [tr.end_reason for tr in res.traces[2::3]]}
 
     # -- PyBaMM IDAKLU: first run (build + discretise + compile + solve), then solve() again -------------

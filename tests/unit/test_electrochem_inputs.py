@@ -246,3 +246,11 @@ def test_cli_bad_input_writes_nothing(bad: str, tmp_path, capsys) -> None:
         assert word in lines[0], lines[0]
     assert "Traceback" not in err
     assert list(outdir.iterdir()) == []
+
+
+def test_unknown_newton_method_is_named() -> None:
+    """``electrochem.discretisation.newton`` takes chord or snes only."""
+    from layerlab.electrochem.dfn import Discretisation
+    with pytest.raises(InputError, match="electrochem.discretisation.newton.*'newtonish'"):
+        Discretisation(newton="newtonish")
+    assert Discretisation(newton="snes").newton == "snes"

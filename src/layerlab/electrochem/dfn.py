@@ -11,8 +11,9 @@ Discretisation
   ``ln(c_e / c_e0)``, ``phi_e``, ``phi_s``, and for each population: N radial control volumes of
   stoichiometry plus the logit of the surface stoichiometry (so 0 < c_e and 0 < c_surf < c_max hold
   by construction; the approach to saturation that ends a discharge is resolved).  The radial finite-volume coupling is algebraic
-  within a node, so the whole DFN is one nonlinear problem for SNES (Newton, MUMPS LU; on one rank
-  an LU of the Jacobian's structural nonzeros only, :mod:`.sparse_jacobian`) with a banded Jacobian; particles of two populations coexist at the same depth.  Particle, reaction
+  within a node, so the whole DFN is one nonlinear problem for Newton (SNES with MUMPS LU; on one rank
+  an LU of the Jacobian's structural nonzeros only, :mod:`.sparse_jacobian`, and by default the chord
+  Newton of :mod:`.newton` that reuses that Jacobian across iterations and steps) with a banded Jacobian; particles of two populations coexist at the same depth.  Particle, reaction
   and storage terms use the vertex quadrature rule (nodal lumping): each node carries its own
   particles, and the discrete lithium inventory is conserved exactly (to solver tolerance).
   Particles of a population absent around a node are masked (no reaction: they stay put).
@@ -57,6 +58,7 @@ from layerlab.electrochem.cell import HalfCell
 from layerlab.electrochem.electrolyte import evaluate, ocp_range_V, ufl_ops
 from layerlab.electrochem.layout import GRAPHITE
 from layerlab.electrochem import sei as sei_mod
+from layerlab.electrochem.newton import ChordNewton
 from layerlab.electrochem.sparse_jacobian import SparseJacobian
 from layerlab.electrochem.terms import LEFT, RIGHT, FormContext, Term, assemble_terms, layout_for, terms_for
 from layerlab.errors import SolverError, require
@@ -90,10 +92,18 @@ class Discretisation:
     newton_atol: float = 1e-10
     newton_max_it: int = 15
     max_halvings: int = 8
+    newton: str = "chord"
+
+    # newton: "chord" (one rank, the default: the Jacobian split K + (a0/dt) M reused across
+    # iterations and steps, the same stopping test as snes; electrochem/newton.py) or "snes"
+    # (PETSc Newton, Jacobian assembled every 2nd iteration: the reference, and what runs on
+    # several ranks whatever this says)
 
     def __post_init__(self) -> None:
         for f in ("cells_separator", "cells_cathode", "cells_anode", "radial_volumes", "min_cells_per_layer"):
             require(getattr(self, f) >= 1, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", ">= 1")
+        require(self.newton in ("chord", "snes"), "electrochem.discretisation.newton",
+                f"got {self.newton!r}", "'chord' or 'snes'")
         for f in ("time_rtol", "time_atol", "dt_initial_s", "dt_max_s"):
             require(getattr(self, f) > 0, f"electrochem.discretisation.{f}", f"got {getattr(self, f)}", "> 0")
 
@@ -320,6 +330,7 @@ class DFNModel:
         cv_bcs = ground + ([bc] if self.R_c == 0 else [])
         self.problems = {}
         self._sparse_jacobians: dict[str, SparseJacobian] = {}
+        self._chord: dict[str, ChordNewton] = {}
         limits = self.layout.newton_limits()
         logits = np.array([b[-1] for b in self.layout.particles], dtype=int)
 
@@ -344,6 +355,9 @@ class DFNModel:
                 self._sparse_jacobians[mode] = sj
                 if not bcs:              # no Dirichlet lifting to apply: assemble F alone
                     prob.solver.setFunction(self._residual_callback(prob.F), prob.b)
+                if d.newton == "chord":
+                    self._chord[mode] = ChordNewton(prob.F, self.u, prob.b, sj, bcs, limits, self.dt,
+                                                    d.newton_rtol, d.newton_atol, d.newton_max_it)
             self.problems[mode] = prob
 
     def _residual_callback(self, form):
@@ -481,6 +495,18 @@ class DFNModel:
         else:
             self.robin.value = 0.0
             self.I_app.value = value
+        if mode in self._chord:
+            ch, gamma = self._chord[mode], float(self.a[0].value) / float(self.dt.value)
+            guess = self.u.x.array.copy()
+            reason = ch.solve(gamma)
+            if reason <= 0 and robust:     # as below: full Newton, 4x the iterations
+                self.u.x.array[:] = guess
+                ch.max_it *= 4
+                try:
+                    reason = ch.solve(gamma, full=True)
+                finally:
+                    ch.max_it //= 4
+            return reason
         prob = self.problems[mode]
         guess = self.u.x.array.copy()
         reason = self._snes(prob)
@@ -529,10 +555,18 @@ class DFNModel:
                 obj.destroy()
         for sj in self._sparse_jacobians.values():
             sj.destroy()
-        self.problems, self._sparse_jacobians = {}, {}
+        for ch in self._chord.values():
+            ch.destroy()
+        self.problems, self._sparse_jacobians, self._chord = {}, {}, {}
 
     def newton_iterations(self, mode: str) -> int:
+        if mode in self._chord:
+            return self._chord[mode].iterations
         return self.problems[mode].solver.getIterationNumber()
+
+    def jacobian_evaluations(self) -> int:
+        """Jacobian refreshes by the chord solver so far (0 on the SNES path)."""
+        return sum(ch.jacobians for ch in self._chord.values())
 
     # ---- profiles ------------------------------------------------------------------------------
     def nodal_profiles(self) -> dict[str, np.ndarray]:

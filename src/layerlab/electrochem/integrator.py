@@ -97,22 +97,24 @@ class Integrator:
         self._seg_t0 = 0.0
         self._last_current: float | None = None
         self._diff = np.tile(model.layout.differential_mask(), model.u.x.array.size // model.layout.size)
+        nloc = model.V.dofmap.index_map.size_local * model.layout.size
+        self._diff_idx = np.flatnonzero(self._diff[:nloc])     # owned differential dofs
 
     # -- helpers ------------------------------------------------------------------------------
     def _err(self, dt: float, dt_prev: float | None) -> float:
         """Weighted max-norm error estimate of the last step (<= 1 accepted)."""
         m = self.m
-        u, un, unn = m.u.x.array, m.u_n.x.array, m.u_nn.x.array
+        d = self._diff_idx
+        ud, un = m.u.x.array[d], m.u_n.x.array[d]
         if dt_prev is None:
             pred = un
             scale = 0.5
         else:
-            pred = un + (un - unn) * dt / dt_prev
+            pred = un + (un - m.u_nn.x.array[d]) * (dt / dt_prev)
             scale = dt / (dt + dt_prev)
-        nloc = m.V.dofmap.index_map.size_local * m.layout.size
-        d = self._diff[:nloc]
-        e = scale * np.abs(u[:nloc] - pred[:nloc])[d] / (self.d.time_atol + self.d.time_rtol * np.abs(u[:nloc][d]))
-        local = float(e.max()) if e.size else 0.0
+        e = np.abs(ud - pred)
+        e /= self.d.time_atol + self.d.time_rtol * np.abs(ud)
+        local = scale * float(e.max()) if e.size else 0.0
         return m.comm.allreduce(local, op=MPI.MAX)
 
     def _try(self, seg: Segment, dt: float, dt_prev: float | None, saved: tuple) -> int:

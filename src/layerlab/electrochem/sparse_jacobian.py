@@ -35,9 +35,10 @@ def _petsc_library() -> ctypes.CDLL | None:
             paths = sorted({line.split()[-1] for line in f if "libpetsc" in line and ".so" in line})
         for p in paths:
             lib = ctypes.CDLL(p)
-            if hasattr(lib, "MatSeqBAIJGetArray"):
-                lib.MatSeqBAIJGetArray.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_double))]
-                lib.MatSeqBAIJRestoreArray.argtypes = lib.MatSeqBAIJGetArray.argtypes
+            if hasattr(lib, "MatSeqBAIJGetArray") and hasattr(lib, "MatSeqAIJGetArray"):
+                for name in ("MatSeqBAIJGetArray", "MatSeqBAIJRestoreArray", "MatSeqAIJGetArray",
+                             "MatSeqAIJRestoreArray"):
+                    getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_double))]
                 return lib
     except OSError:
         pass
@@ -132,11 +133,30 @@ class SparseJacobian:
             raise RuntimeError("SeqBAIJ value layout not as expected (blocks column-major)")
 
     # -- use -------------------------------------------------------------------------------------------
+    def assembled_values(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Assemble the Jacobian at the current state; its structural entries (``mat``'s order)."""
+        self._assemble_block()
+        return self._raw(self.perm, np.empty_like(self.values) if out is None else out)
+
+    def write(self, values: np.ndarray) -> None:
+        """Set ``mat``'s entries to ``values`` (in place through ``MatSeqAIJGetArray``, whose
+        restore marks the matrix changed, so the LU is redone; else through ``setValuesCSR``)."""
+        if _LIB is not None:
+            ptr = ctypes.POINTER(ctypes.c_double)()
+            handle = ctypes.c_void_p(self.mat.handle)
+            if _LIB.MatSeqAIJGetArray(handle, ctypes.byref(ptr)) == 0:
+                try:
+                    np.ctypeslib.as_array(ptr, shape=(len(values),))[:] = values
+                finally:
+                    _LIB.MatSeqAIJRestoreArray(handle, ctypes.byref(ptr))
+                return
+        self.mat.setValuesCSR(self.indptr, self.indices, values)
+        self.mat.assemble()
+
     def update(self) -> None:
         """Gather the structural entries of the assembled block matrix into ``mat``."""
         self._raw(self.perm, self.values)
-        self.mat.setValuesCSR(self.indptr, self.indices, self.values)
-        self.mat.assemble()
+        self.write(self.values)
 
     def snes_callback(self, snes: PETSc.SNES, x: PETSc.Vec, J: PETSc.Mat, P: PETSc.Mat) -> None:
         """``SNES.setJacobian`` callback: ``u`` from the iterate, dolfinx assembly, gather."""

@@ -74,6 +74,15 @@ counts as converged (the floor of a surface saturated to round-off, DFNModel._at
 log = logging.getLogger("layerlab.electrochem")
 
 
+def stalled_at_roundoff(history, atol: float) -> bool:
+    """Residual norms ``history`` (one per iteration) ended at the round-off floor:
+    ``|F| <= max(ROUNDOFF_ATOL_FACTOR x atol, ROUNDOFF_RTOL x |F_0|)`` and the last three
+    iterations did not halve it (see ``DFNModel._at_roundoff``)."""
+    h = np.asarray(history)
+    return bool(h.size >= 4 and h[-1] <= max(ROUNDOFF_ATOL_FACTOR * atol, ROUNDOFF_RTOL * h[0])
+                and h[-1] >= 0.5 * h[-4])
+
+
 
 @dataclass(frozen=True)
 class Discretisation:
@@ -356,8 +365,11 @@ class DFNModel:
                 if not bcs:              # no Dirichlet lifting to apply: assemble F alone
                     prob.solver.setFunction(self._residual_callback(prob.F), prob.b)
                 if d.newton == "chord":
+                    ndof = self.u.x.array.size // self.ncomp
+                    logit_dofs = (np.arange(ndof)[:, None] * self.ncomp + logits[None, :]).ravel()
                     self._chord[mode] = ChordNewton(prob.F, self.u, prob.b, sj, bcs, limits, self.dt,
-                                                    d.newton_rtol, d.newton_atol, d.newton_max_it)
+                                                    d.newton_rtol, d.newton_atol, d.newton_max_it,
+                                                    logit_dofs, LOGIT_MAX, stalled_at_roundoff)
             self.problems[mode] = prob
 
     def _residual_callback(self, form):
@@ -542,10 +554,7 @@ class DFNModel:
         at the absolute tolerance; during a charge from such a state (overpotential ~1.7 V against an
         exchange current ~e^-33) the floor of its node's charge rows was 7e-9 for |F_0| ~ 0.3-4.
         That is a converged solve, not a failure."""
-        h = np.asarray(snes.getConvergenceHistory()[0])
-        atol = snes.getTolerances()[1]
-        return (h.size >= 4 and h[-1] <= max(ROUNDOFF_ATOL_FACTOR * atol, ROUNDOFF_RTOL * h[0])
-                and h[-1] >= 0.5 * h[-4])
+        return stalled_at_roundoff(snes.getConvergenceHistory()[0], snes.getTolerances()[1])
 
     def close(self) -> None:
         """Destroy the PETSc objects now (MPICH allows 2048 communicators per process and every

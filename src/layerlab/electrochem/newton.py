@@ -16,12 +16,17 @@ LU of its structural nonzeros ~0.05 ms, so assemblies are what to save:
   when a solve needed more than ``SLOW_ITERATIONS`` iterations or failed;
 * the stopping test is the reference's: ``|F| <= max(atol, rtol |F_0|)`` or an update below
   ``1e-14 |u|`` (2-norms, SNES's ``stol``), so lithium is conserved as on the SNES path;
-* every update is clipped per unknown to the layout's Newton limits, as SNES's pre-check does;
+* every update is clipped per unknown to the layout's Newton limits, and surface logits are kept
+  within +-``logit_max``, as SNES's pre-check does; the LU shifts zero pivots (a surface saturated to
+  round-off leaves its logit column ~0) and a solve stalled at the round-off floor counts as
+  converged (``roundoff``: the test of ``DFNModel._at_roundoff``), both as on the SNES path;
   a residual grown ``DIVERGED``-fold is a failure at once (measured: such solves, clipped steps
   on saturating surfaces, never converged, and cost a Jacobian an iteration until ``max_it``).
 """
 
 from __future__ import annotations
+
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -88,9 +93,14 @@ class ChordNewton:
     """Newton solver for ``F(u) = 0`` reusing the Jacobian split ``K + gamma M`` while it converges."""
 
     def __init__(self, form, u: fem.Function, b: PETSc.Vec, jac: SparseJacobian, bcs: list,
-                 limits: np.ndarray, dt: fem.Constant, rtol: float, atol: float, max_it: int) -> None:
+                 limits: np.ndarray, dt: fem.Constant, rtol: float, atol: float, max_it: int,
+                 logit_dofs: np.ndarray | None = None, logit_max: float = np.inf,
+                 roundoff: Callable[[Sequence[float], float], bool] | None = None) -> None:
         self.form, self.u, self.b, self.jac, self.bcs, self.dt = form, u, b, jac, list(bcs), dt
         self.lim = np.resize(limits, u.x.array.size)      # per dof (components interleaved)
+        self.logit_dofs = np.asarray(logit_dofs if logit_dofs is not None else [], dtype=np.int64)
+        self.logit_max = logit_max
+        self.roundoff = roundoff
         self.rtol, self.atol, self.max_it = rtol, atol, max_it
         self.du = b.duplicate()
         self.packed = PackedResidual(form, u)
@@ -100,6 +110,7 @@ class ChordNewton:
         pc.setType("lu")
         pc.setFactorSolverType("petsc")
         pc.setFactorOrdering("natural")
+        pc.setFactorShift(shift_type=PETSc.Mat.FactorShiftType.NONZERO)
         self.ksp.setOperators(jac.mat)
         self._K: np.ndarray | None = None         # None: no usable split held
         self._M: np.ndarray | None = None
@@ -170,19 +181,23 @@ class ChordNewton:
         lim = self.lim
         fresh = False
         f_old = f0 = None
+        history: list[float] = []
         self.iterations = 0
         try:
-            for k in range(self.max_it):
+            for k in range(self.max_it + 1):
                 F = self._residual()
                 fnorm = float(np.sqrt(F @ F))
                 if not np.isfinite(fnorm):
                     return -101, fresh
+                history.append(fnorm)
                 if f0 is None:
                     f0 = fnorm
                 if fnorm <= max(self.atol, self.rtol * f0):
                     return 3, fresh
                 if fnorm > DIVERGED * max(f0, 1.0):
                     return -6, fresh
+                if k == self.max_it:
+                    break
                 if f_old is not None and fnorm > RATE_REFRESH * f_old:
                     refresh = True
                 if refresh or full:
@@ -192,6 +207,10 @@ class ChordNewton:
                 self.ksp.solve(self.b, self.du)
                 du = self.du.getArray(readonly=True)
                 step = np.clip(-du, -lim, lim)
+                if self.logit_dofs.size:
+                    ul = u[self.logit_dofs]
+                    step[self.logit_dofs] = np.clip(step[self.logit_dofs], -self.logit_max - ul,
+                                                    self.logit_max - ul)
                 u += step
                 self.iterations += 1
                 if np.sqrt(step @ step) <= STOL * np.sqrt(u @ u):
@@ -199,4 +218,6 @@ class ChordNewton:
                 f_old = fnorm
         except PETSc.Error:
             return -100, fresh
+        if self.roundoff is not None and self.roundoff(history, self.atol):
+            return 2, fresh
         return -5, fresh

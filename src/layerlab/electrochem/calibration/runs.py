@@ -26,7 +26,7 @@ def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float
     and a failed charge is retried once from a fresh model.
     """
     from layerlab.electrochem.dfn import SolverFailure
-    from layerlab.electrochem.protocols import cc
+    from layerlab.electrochem.protocols import cc, rest
     integrator = None
     out: list[tuple[float, float, str]] = []
     try:
@@ -53,6 +53,8 @@ def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float
             try:
                 integrator.run(cc(cell, c, v_min_V=test.v_min_V))
                 out.append((c, integrator.charge_C_m2 - q1, ""))
+                if test.rest_s > 0:            # as run_rate_test: rest after each discharge
+                    integrator.run(rest(test.rest_s))
             except SolverFailure as err:
                 note = f"discharge solve failed; capacity up to the last accepted step ({err})"
                 log.warning("%gC: %s", c, note)
@@ -65,9 +67,28 @@ def rate_capacities(new_integrator: Callable[[], Any], test) -> list[tuple[float
     return out
 
 
+def rate_sequence(test: Any, rates: Sequence[float]) -> tuple[float, ...]:
+    """The C-rates to run so that each requested rate sees the campaign's rate history.
+
+    A charge without a CV step (``test.cv`` false, e.g. the symmetric protocol) leaves a state that
+    depends on the discharges before it, so the configured sequence (``test.c_rates``) is run up to
+    the last requested rate, and requested rates it lacks are appended in ascending order.  With a CV
+    step ending at ``cv_end_c_rate`` every discharge starts from the same charged state, and only the
+    requested rates are run (ascending)."""
+    wanted = sorted(set(float(c) for c in rates))
+    if test.cv:
+        return tuple(wanted)
+    configured = [float(c) for c in test.c_rates]
+    last = max((i for i, c in enumerate(configured) if c in wanted), default=-1)
+    prefix = configured[:last + 1]
+    return tuple(prefix + [c for c in wanted if c not in prefix])
+
+
 def run_capacities(config: Mapping[str, Any], runs: Mapping[str, Sequence[float]],
                    notes: dict[tuple[str, float], str] | None = None) -> dict[tuple[str, float], float]:
-    """Discharge capacity (mAh/g) per (case, C-rate): the paper's rate test at those rates, serial.
+    """Discharge capacity (mAh/g) per (case, C-rate): the paper's rate test at those rates, serial,
+    after the rates before them in the configured sequence where the protocol needs them
+    (:func:`rate_sequence`).
 
     ``notes`` (if given) receives a note per (case, C-rate) whose discharge did not end normally.
     """
@@ -78,12 +99,16 @@ def run_capacities(config: Mapping[str, Any], runs: Mapping[str, Sequence[float]
     out: dict[tuple[str, float], float] = {}
     for case, rates in runs.items():
         cfg = copy.deepcopy(dict(config))
-        cfg.setdefault("electrochem", {}).setdefault("protocol", {})["c_rates"] = sorted(set(rates))
+        sequence = rate_sequence(prepare_case(cfg, case).test, rates)
+        cfg.setdefault("electrochem", {}).setdefault("protocol", {})["c_rates"] = list(sequence)
         prep = prepare_case(cfg, case)
         res = rate_capacities(lambda: Integrator(DFNModel(prep.cell, prep.disc, comm=MPI.COMM_SELF),
                                                  record_profiles=False, max_steps=MAX_STEPS), prep.test)
         mass = prep.cell.cathode.active_mass_kg_m2
+        wanted = set(float(c) for c in rates)
         for c, q, note in res:
+            if c not in wanted:            # a rate run only for the history of the next ones
+                continue
             out[(case, c)] = q / mass / MAH_G_TO_C_KG
             if note and notes is not None:
                 notes[(case, c)] = note

@@ -78,7 +78,7 @@ def worker(a: argparse.Namespace) -> dict:
     from layerlab.resolved.boxmesh import column_spheres, sphere_box_mesh
     from layerlab.resolved.domains import build_phases
     from layerlab.resolved.model import ResolvedModel, SolverSettings
-    from layerlab.resolved.solver import Runner, StepControl
+    from layerlab.resolved.solver import Runner, StepControl, linear_solver_settings
 
     defaults = SolverSettings()
     a = argparse.Namespace(**vars(a))
@@ -96,10 +96,10 @@ def worker(a: argparse.Namespace) -> dict:
     t_mesh = time.perf_counter() - t0
     params = load_parameters().replace("separator", thickness_m=a.separator_um * um)
     model = ResolvedModel(build_phases(data), params,
-                          SolverSettings(jacobian_lag=a.jacobian_lag, linear=a.linear,
-                                         predictor=not a.no_predictor, mumps_blr_tol=a.blr_tol,
-                                         rebuild_its=a.rebuild_its, rebuild_dt_ratio=a.rebuild_dt_ratio,
-                                         stale_max_it=max(SolverSettings.stale_max_it, a.rebuild_its + 5)))
+                          linear_solver_settings(a.linear, jacobian_lag=a.jacobian_lag,
+                                                 predictor=not a.no_predictor, mumps_blr_tol=a.blr_tol,
+                                                 rebuild_its=a.rebuild_its, rebuild_dt_ratio=a.rebuild_dt_ratio,
+                                                 stale_max_it=max(SolverSettings.stale_max_it, a.rebuild_its + 5)))
     solves = [0]
     step = model.solve
 

@@ -1,6 +1,6 @@
 """The Krylov option of the resolved 3D solve (``resolved.linear_solver: gmres-fieldsplit``).
 
-GMRES with a multiplicative field split (GAMG per unknown) solves the same Newton systems as MUMPS
+GMRES with a multiplicative field split (GAMG per unknown, tuned as the config runs it) solves the same Newton systems as MUMPS
 to a relative tolerance of 1e-8, so a 1C discharge to the cut-off must give the same step sequence
 and the same capacity to the Newton tolerance, serially and on 2 ranks.  Its linear iterations per
 Newton iteration must stay bounded under refinement (at most 1.5x from h to h/2, issue 13), which
@@ -16,8 +16,8 @@ from layerlab.electrochem.parameters import FARADAY, load_parameters
 from layerlab.fe import MPI
 from layerlab.resolved.boxmesh import sphere_box_mesh
 from layerlab.resolved.domains import build_phases
-from layerlab.resolved.model import ResolvedModel, SolverSettings
-from layerlab.resolved.solver import Runner, StepControl, Trace
+from layerlab.resolved.model import ResolvedModel
+from layerlab.resolved.solver import Runner, StepControl, Trace, linear_solver_settings
 
 SPHERES_M = [(5e-6, 5e-6, 3.8e-6, 4.5e-6), (5e-6, 5e-6, 8.0e-6, 2.0e-6)]
 
@@ -26,7 +26,7 @@ def _discharge(comm: MPI.Comm, linear: str, h_m: float = 2.2e-6, duration_s: flo
     """A 1C discharge to 3.5 V of two overlapping spheres under a 5 um separator."""
     data = sphere_box_mesh(10e-6, 10e-6, SPHERES_M, separator_m=5e-6, h_m=h_m, comm=comm)
     params = load_parameters().replace("separator", thickness_m=5e-6)
-    m = ResolvedModel(build_phases(data), params, SolverSettings(linear=linear))
+    m = ResolvedModel(build_phases(data), params, linear_solver_settings(linear))
     s0 = stoichiometry_at_ocp(params.positive.ocp, 4.3)
     m.set_rest_state(s0)
     I = (0.95 - s0) * params.positive.max_concentration_mol_m3 * m.particle_volume_m3_m2() * FARADAY / 3600

@@ -64,3 +64,20 @@ def test_fieldsplit_gamg_iterations_bounded_under_refinement() -> None:
     fine = _discharge(MPI.COMM_SELF, "gmres-fieldsplit", 1.1e-6, duration_s=60.0)
     assert fine.linear_solves > 0 and coarse.linear_solves > 0
     assert fine.linear_its_per_solve <= 1.5 * coarse.linear_its_per_solve
+
+
+def test_unknown_linear_solver_is_one_line_exit_2(tmp_path, repo_root, capsys) -> None:
+    """``resolved.linear_solver: gmres-ilu`` is refused before any work (the mesh is not even read)."""
+    import yaml
+
+    from layerlab.cli import main
+    cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    cfg["resolved"]["linear_solver"] = "gmres-ilu"
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "runs" / "x.nc"
+    code = main(["resolve3d", "--config", str(tmp_path / "cfg.yaml"), "--case", "L-Dry-S_load22_por0.55_ls0.5_seed0",
+                 "--mesh", str(tmp_path / "missing.msh"), "--out", str(out)])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("layerlab resolve3d:")]
+    assert code == 2 and len(err) == 1, err
+    assert "linear_solver" in err[0] and "gmres-ilu" in err[0] and "gmres-fieldsplit" in err[0]
+    assert not out.parent.exists()

@@ -1,7 +1,7 @@
 """The Krylov option of the resolved 3D solve (``resolved.linear_solver: gmres-fieldsplit``).
 
-GMRES with a multiplicative field split (GAMG per unknown, tuned as the config runs it) solves the same Newton systems as MUMPS
-to a relative tolerance of 1e-8, so a 1C discharge to the cut-off must give the same step sequence
+GMRES with a multiplicative field split (GAMG per unknown, tuned as the config runs it) solves the
+same Newton systems as MUMPS to a relative tolerance of 1e-8, so a 1C discharge to the cut-off must give the same step sequence
 and the same capacity to the Newton tolerance, serially and on 2 ranks.  Its linear iterations per
 Newton iteration must stay bounded under refinement (at most 1.5x from h to h/2, issue 13), which
 additive Schwarz/ILU does not do (it grows about 3x: README, bench/bench_resolved.py).

@@ -20,6 +20,14 @@ the driver launches it, e.g. by hand::
 The default solver is MUMPS with adaptive reuse of the factorised Jacobian and the extrapolating
 predictor; ``--jacobian-lag 5 --no-predictor`` is the previous default (refactorise every 5 Newton
 iterations).  ``--duration-s`` stops early (fixed simulated time, for timing variants side by side).
+
+Linear solvers side by side at h and h/2 (``resolved.linear_solver``; several ``--linear`` and
+``--h-um`` values run every combination on every rank count and add ``linear_comparison``: linear
+iterations per Newton iteration, their growth from each h to the next, and the discharge time
+relative to MUMPS on the same mesh and ranks)::
+
+    .venv/bin/python bench/bench_resolved.py --width-um 10 --height-um 10 --radius-um 4 --h-um 1.1 0.55 \
+        --linear mumps gmres-fieldsplit --duration-s 200
 """
 
 from __future__ import annotations
@@ -41,12 +49,13 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--height-um", type=float, default=30.0)
     ap.add_argument("--separator-um", type=float, default=10.0)
     ap.add_argument("--radius-um", type=float, default=4.0)
-    ap.add_argument("--h-um", type=float, default=1.2)
+    ap.add_argument("--h-um", type=float, nargs="+", default=[1.2], help="mesh sizes (driver: each in turn)")
     ap.add_argument("--c-rate", type=float, default=1.0)
     ap.add_argument("--v-min", type=float, default=3.5)
     ap.add_argument("--jacobian-lag", type=int, default=None,
                     help="0: adaptive reuse (SolverSettings default), 1: full Newton, N: rebuild every N iterations")
-    ap.add_argument("--linear", default="mumps", choices=("mumps", "gmres-asm", "gmres-fieldsplit"))
+    ap.add_argument("--linear", nargs="+", default=["mumps"], choices=("mumps", "gmres-asm", "gmres-fieldsplit"),
+                    help="resolved.linear_solver values (driver: each in turn)")
     ap.add_argument("--rebuild-its", type=int, default=None, help="default: SolverSettings.rebuild_its")
     ap.add_argument("--rebuild-dt-ratio", type=float, default=None, help="default: SolverSettings.rebuild_dt_ratio")
     ap.add_argument("--dt-initial-s", type=float, default=5.0)
@@ -69,10 +78,11 @@ def worker(a: argparse.Namespace) -> dict:
     from layerlab.resolved.boxmesh import column_spheres, sphere_box_mesh
     from layerlab.resolved.domains import build_phases
     from layerlab.resolved.model import ResolvedModel, SolverSettings
-    from layerlab.resolved.solver import Runner, StepControl
+    from layerlab.resolved.solver import Runner, StepControl, linear_solver_settings
 
     defaults = SolverSettings()
     a = argparse.Namespace(**vars(a))
+    a.h_um, a.linear = a.h_um[0], a.linear[0]
     for key, field in (("jacobian_lag", "jacobian_lag"), ("rebuild_its", "rebuild_its"),
                        ("rebuild_dt_ratio", "rebuild_dt_ratio"), ("blr_tol", "mumps_blr_tol")):
         if getattr(a, key) is None:
@@ -86,10 +96,10 @@ def worker(a: argparse.Namespace) -> dict:
     t_mesh = time.perf_counter() - t0
     params = load_parameters().replace("separator", thickness_m=a.separator_um * um)
     model = ResolvedModel(build_phases(data), params,
-                          SolverSettings(jacobian_lag=a.jacobian_lag, linear=a.linear,
-                                         predictor=not a.no_predictor, mumps_blr_tol=a.blr_tol,
-                                         rebuild_its=a.rebuild_its, rebuild_dt_ratio=a.rebuild_dt_ratio,
-                                         stale_max_it=max(SolverSettings.stale_max_it, a.rebuild_its + 5)))
+                          linear_solver_settings(a.linear, jacobian_lag=a.jacobian_lag,
+                                                 predictor=not a.no_predictor, mumps_blr_tol=a.blr_tol,
+                                                 rebuild_its=a.rebuild_its, rebuild_dt_ratio=a.rebuild_dt_ratio,
+                                                 stale_max_it=max(SolverSettings.stale_max_it, a.rebuild_its + 5)))
     solves = [0]
     step = model.solve
 
@@ -117,7 +127,10 @@ def worker(a: argparse.Namespace) -> dict:
         "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),
         "spheres": len(spheres), "c_rate": a.c_rate, "jacobian_lag": a.jacobian_lag, "linear": a.linear,
         "mesh_s": round(t_mesh, 2), "setup_s": round(t_setup, 2), "discharge_s": round(t_run, 2),
-        "steps": len(tr.t_s) - 1, "rejected": tr.rejected, "newton_its": tr.newton_its,
+        "h_um": a.h_um, "steps": len(tr.t_s) - 1, "rejected": tr.rejected, "newton_its": tr.newton_its,
+        "newton_its_per_step": round(tr.newton_its / max(len(tr.t_s) - 1, 1), 2),
+        "linear_solves": tr.linear_solves, "linear_its": tr.linear_its,
+        "linear_its_per_newton_it": round(tr.linear_its_per_solve, 2),
         "solves": solves[0], "jacobian_builds": model.jacobian_builds, "predictor": not a.no_predictor,
         "blr_tol": a.blr_tol,
         "end_reason": tr.end_reason, "capacity_C_m2": tr.capacity_C_m2,
@@ -140,8 +153,31 @@ def worker_arguments(a: argparse.Namespace) -> list[str]:
         if isinstance(action, argparse._StoreTrueAction):
             args += [action.option_strings[0]] if value else []
         else:
-            args += [action.option_strings[0], repr(value) if isinstance(value, float) else str(value)]
+            values = value if isinstance(value, list) else [value]
+            args += [action.option_strings[0], *(repr(v) if isinstance(v, float) else str(v) for v in values)]
     return args
+
+
+def linear_comparison(runs: list[dict]) -> list[dict]:
+    """Per solver and rank count: linear iterations per Newton iteration at each h, their growth
+    from one h to the next (the issue's bound: at most 1.5x from h to h/2), and the discharge time
+    relative to MUMPS on the same mesh and ranks (when MUMPS ran)."""
+    out = []
+    for lin in dict.fromkeys(r["linear"] for r in runs):
+        for n in dict.fromkeys(r["ranks"] for r in runs):
+            rs = sorted((r for r in runs if r["linear"] == lin and r["ranks"] == n), key=lambda r: -r["h_um"])
+            its = [r["linear_its_per_newton_it"] for r in rs]
+            ref = {r["h_um"]: r for r in runs if r["linear"] == "mumps" and r["ranks"] == n}
+            out.append({"linear": lin, "ranks": n, "h_um": [r["h_um"] for r in rs],
+                        "unknowns": [r["unknowns"] for r in rs], "linear_its_per_newton_it": its,
+                        "growth_per_refinement": [round(b / a, 3) for a, b in zip(its, its[1:])],
+                        "newton_its_per_step": [r["newton_its_per_step"] for r in rs],
+                        "discharge_s": [r["discharge_s"] for r in rs],
+                        "time_vs_mumps": [round(r["discharge_s"] / ref[r["h_um"]]["discharge_s"], 2)
+                                          if r["h_um"] in ref else None for r in rs],
+                        "capacity_rel_diff_vs_mumps": [r["capacity_C_m2"] / ref[r["h_um"]]["capacity_C_m2"] - 1
+                                                       if r["h_um"] in ref else None for r in rs]})
+    return out
 
 
 def main() -> int:
@@ -149,11 +185,15 @@ def main() -> int:
     if a.worker:
         report(worker(a))
         return 0
-    runs = run_ranks(__file__, a.ranks, worker_arguments(a))
-    base = runs[0]
+    runs = []
+    for h in a.h_um:
+        for lin in a.linear:
+            runs += run_ranks(__file__, a.ranks, worker_arguments(argparse.Namespace(**{**vars(a), "h_um": [h],
+                                                                                        "linear": [lin]})))
     for r in runs:
         r["total_s"] = round(r["mesh_s"] + r["setup_s"] + r["discharge_s"], 2)
     for r in runs:
+        base = next(b for b in runs if b["h_um"] == r["h_um"] and b["linear"] == r["linear"])
         scale = base["ranks"] / r["ranks"]
         r["parallel_efficiency_discharge"] = round(scale * base["discharge_s"] / r["discharge_s"], 3)
         r["parallel_efficiency_total"] = round(scale * base["total_s"] / r["total_s"], 3)
@@ -161,7 +201,8 @@ def main() -> int:
             scale * (base["discharge_s"] / base["solves"]) / (r["discharge_s"] / r["solves"]), 3)
         r["capacity_rel_diff_vs_first"] = r["capacity_C_m2"] / base["capacity_C_m2"] - 1
     print(json.dumps({"benchmark": "resolved_discharge", "width_um": a.width_um, "height_um": a.height_um,
-                      "h_um": a.h_um, "c_rate": a.c_rate, "nproc_machine": os.cpu_count(), "runs": runs},
+                      "h_um": a.h_um, "c_rate": a.c_rate, "nproc_machine": os.cpu_count(), "runs": runs,
+                      "linear_comparison": linear_comparison(runs)},
                      indent=1))
     return 0
 

@@ -2,9 +2,9 @@
 
 A thin preview of the paper's design: ``pack3d`` of ``--arch`` at ``--loading`` mg/cm2 and
 ``--porosity``, ``--lateral-um`` wide with a ``--separator-um`` separator; the level-set mesh at each
-``--h-um`` (surface refinement ``--h-min-um``, default none: ``h_min = h``), written and read back as the campaign does; a 1C discharge (MUMPS, the model's defaults) for a
+``--h-um`` (surface refinement ``--h-min-um``, default none: ``h_min = h``), written and read back as the campaign does; a 1C discharge (each ``--linear`` solver in turn, default MUMPS) for a
 fixed simulated time ``--duration-s``.  Per mesh: mesh time, set-up time, solve time, cells,
-unknowns, steps, Newton iterations per step, lithium balance.  One rank (this machine has 2 cores).
+unknowns, steps, Newton iterations per step, linear iterations per Newton iteration, lithium balance.  One rank (this machine has 2 cores).
 
 CPU times (``time.process_time``) beside the wall times: the machine is shared.
 
@@ -24,7 +24,7 @@ import platform
 import time
 
 
-def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
+def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> dict:
     from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
     from layerlab.electrochem.parameters import FARADAY, load_parameters
     from layerlab.fe import MPI
@@ -32,8 +32,8 @@ def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
     from layerlab.geometry.levelset3d import mesh_packing, write_msh
     from layerlab.geometry.readmesh import read_msh
     from layerlab.resolved.domains import build_phases
-    from layerlab.resolved.model import ResolvedModel, SolverSettings
-    from layerlab.resolved.solver import Runner, StepControl
+    from layerlab.resolved.model import ResolvedModel
+    from layerlab.resolved.solver import Runner, StepControl, linear_solver_settings
 
     um = 1e-6
     t0, c0 = time.perf_counter(), time.process_time()
@@ -49,7 +49,7 @@ def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
     t_read = time.perf_counter() - t0 - t_mesh
     params = load_parameters().replace("separator", thickness_m=a.separator_um * um)
     phases = build_phases(data)
-    model = ResolvedModel(phases, params, SolverSettings())
+    model = ResolvedModel(phases, params, linear_solver_settings(linear))
     s0 = stoichiometry_at_ocp(params.positive.ocp, 4.3)
     model.set_rest_state(s0)
     t_setup = time.perf_counter() - t0 - t_mesh - t_read
@@ -62,13 +62,14 @@ def run_one(packing: dict, h_um: float, a: argparse.Namespace) -> dict:
     li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
     li1 = tr.li_electrolyte_mol_m2[-1] + tr.li_particles_mol_m2[-1]
     steps = len(tr.t_s) - 1
-    return {"h_um": h_um, "cells": int(len(mesh.cells)),
+    return {"h_um": h_um, "linear": linear, "cells": int(len(mesh.cells)),
             "particle_cells": int(np.count_nonzero(mesh.cell_tags == T.PARTICLES)),
             "volume_particles_rel_error": mesh.info["volume_particles_rel_error"],
             "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),
             "mesh_s": round(t_mesh, 2), "write_read_s": round(t_read, 2), "setup_s": round(t_setup, 2), "solve_s": round(t_run, 2),
             "simulated_s": tr.t_s[-1] - tr.t_s[0], "steps": steps, "rejected": tr.rejected,
             "newton_its": tr.newton_its, "newton_its_per_step": tr.newton_its / max(steps, 1),
+            "linear_its_per_newton_it": round(tr.linear_its_per_solve, 2),
             "jacobian_builds": model.jacobian_builds, "end_reason": tr.end_reason,
             "lithium_balance_error_rel": (li1 - li0 - tr.capacity_C_m2 / FARADAY) / li0,
             "h_min_um": h_min_um, "cpu_mesh_read_setup_s": round(cpu_before, 2), "cpu_solve_s": round(cpu_run, 2),
@@ -87,13 +88,15 @@ def main() -> None:
     ap.add_argument("--h-um", type=float, nargs="+", default=[3.0, 1.5])
     ap.add_argument("--duration-s", type=float, default=120.0)
     ap.add_argument("--h-min-um", type=float, default=None, help="surface refinement (default: h, none)")
+    ap.add_argument("--linear", nargs="+", default=["mumps"], choices=("mumps", "gmres-fieldsplit", "gmres-asm"),
+                    help="resolved.linear_solver values, each on every mesh")
     a = ap.parse_args()
     from layerlab.design import ElectrodeDesign
     from layerlab.geometry.packing3d import Packing3DOptions, pack3d
     design = ElectrodeDesign(a.arch, a.loading, a.porosity, 0.5)
     packing = pack3d(design, Packing3DOptions(lateral_um=a.lateral_um, separator_um=a.separator_um), seed=0,
                      case="bench").to_dict()
-    runs = [run_one(packing, h, a) for h in a.h_um]
+    runs = [run_one(packing, h, linear, a) for h in a.h_um for linear in a.linear]
     print(json.dumps({"benchmark": "resolved_packing", "machine": platform.node(), "args": vars(a),
                       "thickness_um": design.thickness_m * 1e6, "n_spheres": packing["n_spheres"],
                       "runs": runs}, indent=1))

@@ -87,9 +87,8 @@ def _run(args: argparse.Namespace) -> int:
     from layerlab.geometry.readmesh import read_msh
     from layerlab.geometry.tags import NAMES_3D
     from layerlab.io import write_netcdf
-    from layerlab.resolved.model import SolverSettings
     from layerlab.resolved.run import Protocol, run_resolved
-    from layerlab.resolved.solver import StepControl
+    from layerlab.resolved.solver import StepControl, linear_solver_settings
 
     comm = MPI.COMM_WORLD
     required = {k: NAMES_3D[k] for k in ("electrolyte", "particles", "current_collector", "top", "interface")}
@@ -103,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     ds, _ = run_resolved(data, params, protocol, materials.specific_capacity_1C_A_kg,
                          materials.density_active_kg_m3,
                          StepControl(dt_max_s=cfg["dt_max_s"], dv_max_V=cfg["dv_max_V"]),
-                         SolverSettings(linear=cfg["linear_solver"], jacobian_lag=cfg["jacobian_lag"]),
+                         linear_solver_settings(cfg["linear_solver"], jacobian_lag=cfg["jacobian_lag"]),
                          cfg["profile_bins"], cfg["profile_every_s"], vtx_tmp, packing=packing)
     comm.Barrier()
     if comm.rank == 0:

@@ -45,10 +45,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from layerlab.fe import MPI
     from layerlab.io import write_netcdf
-    from layerlab.resolved.model import SolverSettings
     from layerlab.resolved.run import Protocol
     from layerlab.resolved.run2d import Section2DOptions, run_resolved2d
-    from layerlab.resolved.solver import StepControl
+    from layerlab.resolved.solver import StepControl, linear_solver_settings
 
     comm = MPI.COMM_WORLD
     if comm.rank > 0:
@@ -58,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     ds, _ = run_resolved2d(packing, sha, params, protocol, materials.specific_capacity_1C_A_kg,
                            materials.density_active_kg_m3, Section2DOptions.from_config(sec),
                            StepControl(dt_max_s=cfg["dt_max_s"], dv_max_V=cfg["dv_max_V"]),
-                           SolverSettings(linear=cfg["linear_solver"], jacobian_lag=cfg["jacobian_lag"]),
+                           linear_solver_settings(cfg["linear_solver"], jacobian_lag=cfg["jacobian_lag"]),
                            cfg["profile_bins"], air, comm, vtx_tmp)
     comm.Barrier()
     if comm.rank == 0:

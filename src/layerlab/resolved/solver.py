@@ -7,6 +7,11 @@ by secant/bisection on the length of the last step from the last accepted state,
 discharge the particle surface saturates and the voltage plunges).  The charge is the time
 integral of the lithium-foil current with the same implicit-Euler rule as the storage terms, so
 ``Li(t) - Li(0) = Q(t) / F`` to solver tolerance.
+
+Every linear solve of the Newton iterations is counted (a KSP monitor): ``Trace.linear_solves``
+(one per Newton iteration, rejected attempts and the cut-off search included) and
+``Trace.linear_its`` (Krylov iterations; 1 per solve for MUMPS), so the iterations per Newton step of
+``SolverSettings.linear`` can be compared at h and h/2 (``bench/bench_resolved.py``).
 """
 
 from __future__ import annotations
@@ -19,9 +24,22 @@ from typing import Callable
 import numpy as np
 
 from layerlab.errors import SolverError
-from layerlab.resolved.model import ResolvedModel
+from layerlab.resolved.model import FIELDS, ResolvedModel, SolverSettings
 
 log = logging.getLogger("layerlab.resolved")
+
+
+# GAMG tuning of ``gmres-fieldsplit`` (measured with bench/bench_resolved.py, README): dropping
+# weak connections (threshold 0.05) keeps the V-cycles of the c_e and phi_e blocks effective on the
+# graded sphere meshes; without it the GMRES iterations per Newton iteration grew 1.8x from h to h/2.
+FIELDSPLIT_GAMG_OPTIONS = tuple((f"fieldsplit_{name}_pc_gamg_threshold", 0.05) for name in FIELDS)
+
+
+def linear_solver_settings(linear: str, **kwargs) -> SolverSettings:
+    """:class:`SolverSettings` of ``resolved.linear_solver = linear`` (plus ``kwargs``), the Krylov
+    options with their measured tuning."""
+    tuned = FIELDSPLIT_GAMG_OPTIONS if linear == "gmres-fieldsplit" else ()
+    return SolverSettings(linear=linear, petsc_options=tuned + tuple(kwargs.pop("petsc_options", ())), **kwargs)
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,13 @@ class Trace:
     end_reason: str = ""
     newton_its: int = 0
     rejected: int = 0
+    linear_solves: int = 0       # linear solves (Newton iterations of every attempt) in the segment
+    linear_its: int = 0          # Krylov iterations of those solves (MUMPS: one per solve)
+
+    @property
+    def linear_its_per_solve(self) -> float:
+        """Mean linear iterations per Newton iteration (per linear solve)."""
+        return self.linear_its / max(self.linear_solves, 1)
 
     @property
     def capacity_C_m2(self) -> float:
@@ -70,6 +95,12 @@ class Runner:
         self.every = profile_every_s
         self.on_output = on_output
         self._next_output = 0.0
+        self.linear_counts = [0, 0]          # linear solves, Krylov iterations (whole run)
+        model.problem.solver.getKSP().setMonitor(self._count_linear)
+
+    def _count_linear(self, ksp, it: int, rnorm: float) -> None:
+        """KSP monitor: called with it = 0 at the start of each solve, then once per iteration."""
+        self.linear_counts[0 if it == 0 else 1] += 1
 
     def _record(self, tr: Trace, force_profile: bool = False) -> None:
         m = self.m
@@ -97,6 +128,7 @@ class Runner:
         """Constant current (discharge > 0) until a voltage cut-off or ``duration_s``."""
         m, c = self.m, self.c
         tr = Trace()
+        counts0 = list(self.linear_counts)
         t_end = self.t_s + duration_s
         self._record(tr, force_profile=True)
 
@@ -156,9 +188,11 @@ class Runner:
             grow = c.growth if (its <= easy_its and (dV < c.dv_max_V or len(tr.t_s) == 2)) else 1.0
             dt = min(c.dt_max_s, dt * grow)
         m.commit()
-        log.info("%s at %.4g A/m2: %s after %.6g s, %d steps (%d rejected), %d Newton its, "
-                 "capacity %.6g C/m2, V = %.4f V", label, current_A_m2, tr.end_reason, tr.t_s[-1] - tr.t_s[0],
-                 len(tr.t_s) - 1, tr.rejected, tr.newton_its, tr.capacity_C_m2, tr.voltage_V[-1])
+        tr.linear_solves, tr.linear_its = (n - n0 for n, n0 in zip(self.linear_counts, counts0))
+        log.info("%s at %.4g A/m2: %s after %.6g s, %d steps (%d rejected), %d Newton its, %.3g linear its "
+                 "per solve (%s), capacity %.6g C/m2, V = %.4f V", label, current_A_m2, tr.end_reason,
+                 tr.t_s[-1] - tr.t_s[0], len(tr.t_s) - 1, tr.rejected, tr.newton_its, tr.linear_its_per_solve,
+                 m.settings.linear, tr.capacity_C_m2, tr.voltage_V[-1])
         return tr
 
     def _accept(self, dt: float) -> None:

@@ -986,19 +986,19 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
     snapping threshold before giving up (``RuntimeError`` naming the attempts).
     """
     union = union_of_packing(packing)
-    necks = packing_necks(union) if neck_min_radius_m > 0 else None
-    if necks is not None:
+    necks = packing_necks(union)
+    if neck_min_radius_m > 0:
         union.collars = NeckCollars(necks, neck_min_radius_m)
-    refine = np.zeros(len(necks) if necks is not None else 0, dtype=bool)
+    refine = np.zeros(len(necks), dtype=bool)
     lost = np.zeros((0, 2), dtype=np.int64)
     passes = 0
     while True:
         mesh, failures = _mesh_with_retry(union, packing, h_m, h_min_m, snap, curvature, volume_fit,
-                                          necks.subset(refine) if necks is not None else None)
+                                          necks.subset(refine))
         passes += 1
-        if necks is None:
-            break
         lost = _lost_contacts(necks.pair, mesh.contacts)
+        if neck_min_radius_m <= 0:
+            break
         again = np.isin(_pair_code(necks.pair), _pair_code(lost)) & ~refine
         if not again.any() or passes >= MAX_NECK_PASSES:
             break
@@ -1006,10 +1006,10 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
     info = mesh.info
     info["neck_refinement_passes"] = passes
     info["n_necks_refined"] = int(refine.sum())
-    info["n_packing_contacts"] = int(len(np.unique(_pair_code(necks.pair)))) if necks is not None else 0
+    info["n_packing_contacts"] = int(len(np.unique(_pair_code(necks.pair))))
     info["contacts_lost"] = lost.tolist()
-    if necks is not None:       # spheres closer than a cell merge: pores thinner than the cells close
-        info["contacts_extra"] = _lost_contacts(mesh.contacts, necks.pair).tolist()
+    # spheres closer than a cell may merge: pores thinner than the cells close
+    info["contacts_extra"] = _lost_contacts(mesh.contacts, necks.pair).tolist()
     if len(lost):
         log.warning("levelset mesh: %d packing contacts have no solid face in the mesh: %s", len(lost),
                     lost[:10].tolist())
@@ -1017,7 +1017,7 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
     solid_m3, se_m3 = packing_solid_volume_m3(packing)
     info["attempts_failed"] = failures
     info["neck_min_radius_m"] = float(neck_min_radius_m)
-    info["n_necks"] = len(necks) if necks is not None else 0
+    info["n_necks"] = len(necks)
     info["n_neck_collars"] = len(union.collars) if union.collars is not None else 0
     info["neck_collar_volume_m3"] = union.collars.volume_m3() if union.collars is not None else 0.0
     info["qmc_volume_particles_m3"] = solid_m3

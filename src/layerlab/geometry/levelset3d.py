@@ -900,8 +900,9 @@ def _chordal_fit(points: np.ndarray, cells: np.ndarray, tris: np.ndarray, union:
 # Packing -> mesh -> .msh (the geometry stage's route)
 # ---------------------------------------------------------------------------------------------
 NECK_MIN_RADIUS_M = 0.5e-6
-"""Default collar radius of thin necks: the network stage's carbon-binder bridges reach ~0.5-1 um
-at 96:2:2 (its ``neck`` rule); 0.5 um keeps the refinement at the necks to edges of ~0.35 um."""
+"""Default collar radius of thin necks, a stated floor (a fifth of an S radius; the network stage's
+``neck`` rule sizes its bridges from the carbon-binder volume instead): the refinement at a neck
+stops at edges of ~0.35 um, and the collars add ~1e-5 of the solid volume (README)."""
 
 PARTICLE_ENTITY_OFFSET = 100
 """gmsh volume entity of the particle cells of packing sphere ``i``: ``PARTICLE_ENTITY_OFFSET + i``."""

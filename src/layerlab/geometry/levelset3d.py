@@ -1015,6 +1015,12 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
         log.warning("levelset mesh: %d packing contacts have no solid face in the mesh: %s", len(lost),
                     lost[:10].tolist())
     _connected_fractions(mesh, packing)
+    got = info["particle_volume_connected_fraction_mesh"]
+    want = info.get("particle_volume_connected_fraction_packing", got)
+    if got < want - 1e-3:
+        log.warning("levelset mesh: %.1f %% of the particle volume reaches the collector, %.1f %% in the packing%s",
+                    100 * got, 100 * want, " (periodic: the mesh's lateral faces are walls, which cut the "
+                    "contacts across them; pack with periodic: false)" if packing["periodic"] else "")
     solid_m3, se_m3 = packing_solid_volume_m3(packing)
     info["attempts_failed"] = failures
     info["neck_min_radius_m"] = float(neck_min_radius_m)

@@ -52,6 +52,7 @@ def _mini_config(repo: Path, work: Path) -> dict:
     cfg["fullcell"]["sweeps"] = []
     cfg["calibration"] = {"enabled": False}
     cfg["resolved"]["sweeps2d"] = ["wet"]
+    cfg["resolved"]["campaign3d"]["enabled"] = False
     return cfg
 
 

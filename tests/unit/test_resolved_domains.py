@@ -43,6 +43,21 @@ def test_floating_particle_is_excluded_and_reported(caplog) -> None:
     assert ph.interface.shape[0] == pytest.approx(ph1.interface.shape[0], rel=0.3)
 
 
+def test_separate_particles_on_the_collector_are_reported(caplog) -> None:
+    """Two particles resting apart on the collector both keep their unknowns, and the log names the
+    uniform collector current that they then share by contact area (the S-Dry-L first-step failure
+    of issue 13: spheres cut off by lost necks took ~7 % of the current each)."""
+    other = (1.2e-6, 1.2e-6, 1.2e-6, 1.6e-6)                   # 0.4 um deep in the collector, 0.6 um apart
+    with caplog.at_level(logging.WARNING, logger="layerlab.resolved"):
+        ph = build_phases(_data([TOUCHING, other]))
+    assert ph.components == 2 and ph.excluded_components == 0
+    assert "2 particle components touch the current collector" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="layerlab.resolved"):
+        build_phases(_data([TOUCHING]))
+    assert "touch the current collector" not in caplog.text
+
+
 def test_no_particle_reaching_the_collector_fails() -> None:
     with pytest.raises(InputError, match="no particle reaches the current collector"):
         build_phases(_data([FLOATING]))

@@ -8,7 +8,7 @@ _GEO = config["geometry"]
 # the config with the campaign's box and mesh size as geometry.packing3d / mesh3d (the pack3d / mesh3d settings)
 _GEO3D = {**config, "geometry": {**_GEO,
     "packing3d": {**_GEO.get("packing3d", {}), "lateral_um": _C3D["lateral_um"], "separator_um": _C3D["separator_um"],
-                  "periodic": True},
+                  "periodic": _C3D["periodic"]},
     "mesh3d": {**_GEO.get("mesh3d", {}), "route": "levelset", "h_um": _C3D["h_um"], "h_min_um": _C3D["h_min_um"]}}}
 _R3D = f"{RESULTS}/resolved3d"
 

@@ -64,6 +64,8 @@ class Mesh3DOptions:
     curvature : levelset: refine cut cells until their longest edge is below ``curvature`` times
         their sphere's radius
     volume_fit : levelset: move interface nodes out by the chordal gap of the flat triangles
+    neck_min_radius_um : levelset: necks thinner than this get a carbon-binder collar of this
+        radius, and the cells at every contact the mesh would lose are refined (0: off), um
     """
 
     enabled: bool = False
@@ -75,6 +77,7 @@ class Mesh3DOptions:
     snap: float = 0.2
     curvature: float = 0.4
     volume_fit: bool = True
+    neck_min_radius_um: float = 0.5
 
     def __post_init__(self) -> None:
         f = FIELD
@@ -91,7 +94,7 @@ class Mesh3DOptions:
         require(self.element_order in (1, 2), f"{f}.element_order", f"got {self.element_order!r}", "1 or 2")
         require(self.route == "gmsh" or self.element_order == 1, f"{f}.element_order",
                 f"got {self.element_order!r} with route levelset", "1 (straight tetrahedra)")
-        for name, lo, hi in (("snap", 0.05, 0.25), ("curvature", 0.1, 2.0)):
+        for name, lo, hi in (("snap", 0.05, 0.25), ("curvature", 0.1, 2.0), ("neck_min_radius_um", 0.0, 2.0)):
             v = getattr(self, name)
             require(isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi,
                     f"{f}.{name}", f"got {v!r}", f"a number in [{lo}, {hi}]")
@@ -123,7 +126,8 @@ def _build_levelset(packing: Mapping[str, Any], opt: Mesh3DOptions, msh_path: st
 
     um = 1e-6
     mesh = levelset3d.mesh_packing(packing, opt.h_um * um, opt.h_min_um * um, snap=opt.snap,
-                                   curvature=opt.curvature, volume_fit=opt.volume_fit)
+                                   curvature=opt.curvature, volume_fit=opt.volume_fit,
+                                   neck_min_radius_m=opt.neck_min_radius_um * um)
     if msh_path is not None:
         levelset3d.write_msh(mesh, str(msh_path))
     out = levelset3d.summary(mesh, packing)

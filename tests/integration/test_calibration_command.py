@@ -14,7 +14,8 @@ from layerlab.electrochem.parameters import load_parameters
 
 def _cfg(tmp_path, calibration=None, mechanisms=None) -> str:
     cfg = yaml.safe_load(open("config/config.yaml"))
-    cfg["electrochem"]["protocol"].update(c_rates=[1.0], charge_c_rate=1.0, cv_end_c_rate=0.2)
+    cfg["electrochem"]["protocol"].update(c_rates=[1.0], charge="fixed", cv=True, charge_c_rate=1.0,
+                                          cv_end_c_rate=0.2)
     cfg["calibration"] = calibration or {}
     if mechanisms is not None:
         cfg["mechanisms"] = mechanisms

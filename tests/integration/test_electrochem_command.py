@@ -15,7 +15,7 @@ def test_dfn_command_writes_consistent_rate_test(tmp_path) -> None:
     from layerlab.cases import parse_case
     from layerlab.cli import main
     cfg = yaml.safe_load(open("config/config.yaml"))
-    cfg["electrochem"] = {"sweeps": [], "protocol": {"c_rates": [1.0, 2.0], "charge_c_rate": 1.0,
+    cfg["electrochem"] = {"sweeps": [], "protocol": {"c_rates": [1.0, 2.0], "charge_c_rate": 1.0, "charge": "fixed", "cv": True,
                                                      "cv_end_c_rate": 0.2},
                           "discretisation": {"cells_separator": 4, "cells_cathode": 12, "radial_volumes": 6}}
     path = tmp_path / "cfg.yaml"

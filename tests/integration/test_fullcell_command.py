@@ -13,7 +13,7 @@ CASE = "L-Dry-S_load24.6_por0.55_ls0.5"
 
 def _write_config(tmp_path, **fullcell) -> str:
     cfg = yaml.safe_load(open("config/config.yaml"))
-    cfg["electrochem"] = {"sweeps": [], "protocol": {"c_rates": [0.5, 2.0], "charge_c_rate": 1.0,
+    cfg["electrochem"] = {"sweeps": [], "protocol": {"c_rates": [0.5, 2.0], "charge_c_rate": 1.0, "charge": "fixed", "cv": True,
                                                      "cv_end_c_rate": 0.2},
                           "discretisation": {"cells_separator": 4, "cells_cathode": 10,
                                              "radial_volumes": 6}}

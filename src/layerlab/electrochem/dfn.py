@@ -518,7 +518,10 @@ class DFNModel:
                     reason = ch.solve(gamma, full=True)
                 finally:
                     ch.max_it //= 4
-            return reason
+            if reason > 0 or not robust:
+                return reason
+            # the chord's divergence test gave up: the reference SNES path (line search, no such test)
+            self.u.x.array[:] = guess
         prob = self.problems[mode]
         guess = self.u.x.array.copy()
         reason = self._snes(prob)

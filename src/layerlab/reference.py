@@ -1,7 +1,7 @@
 """The paper's reported values and stated orderings, from one file: ``config/reference/paper_targets.yaml``.
 
 The comparison table (:mod:`layerlab.aggregate.comparison`), the calibration
-(:mod:`layerlab.electrochem.calibrate`) and the figures (:mod:`layerlab.figures.catalog`) read the
+(:mod:`layerlab.electrochem.calibration`) and the figures (:mod:`layerlab.figures.catalog`) read the
 paper here and nowhere else; the workflow declares the file an input of those rules
 (``calibration.targets_file`` in their settings).  Held-out values are not in the file.
 """

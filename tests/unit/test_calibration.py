@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from layerlab.config import validate_config
-from layerlab.electrochem.calibrate import (FitParameter, MechanismSet, fit_set, load_targets,
+from layerlab.electrochem.calibration import (FitParameter, MechanismSet, fit_set, load_targets,
                                             options_from_config, ordering_rows, variant_config)
 from layerlab.errors import InputError
 
@@ -150,7 +150,7 @@ def test_orderings_and_ties() -> None:
 
 
 def test_required_inputs_name_the_stage_runs_a_set_reads(cfg: dict) -> None:
-    from layerlab.electrochem.calibrate import required_inputs
+    from layerlab.electrochem.calibration import required_inputs
     # of the default sets only "network" reads stage output: the network runs of its reference packings
     assert required_inputs(cfg) == sorted(f"results/runs/network/Mix_load22_por{p}_ls{s}_seed0.nc"
                                           for p in ("0.25", "0.55") for s in ("0", "0.5", "1"))

@@ -18,8 +18,7 @@ def _loaded_after(statement: str) -> list[str]:
 
 def test_calibration_imports_no_cli_and_no_other_stage() -> None:
     stmt = ("import layerlab.electrochem.calibration as c\n"
-            "from layerlab.electrochem.calibration import targets, options, variants, runs, fit, write\n"
-            "import layerlab.electrochem.calibrate")
+            "from layerlab.electrochem.calibration import targets, options, variants, runs, fit, write")
     loaded = _loaded_after(stmt)
     assert "layerlab.electrochem.calibration.fit" in loaded          # the import really happened
     bad = [m for m in loaded if m.startswith(FORBIDDEN)]

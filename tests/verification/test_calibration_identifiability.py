@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from layerlab.config import validate_config
-from layerlab.electrochem.calibrate import (FitParameter, MechanismSet, Target, fit_set, options_from_config,
+from layerlab.electrochem.calibration import (FitParameter, MechanismSet, Target, fit_set, options_from_config,
                                             run_capacities, variant_config)
 
 COARSE = {"cells_separator": 3, "cells_cathode": 8, "radial_volumes": 5}

@@ -62,12 +62,14 @@ class StageSettings:
         a whole section loses its ``sweeps*`` lists
     files : dotted keys whose (string) value is a file the command reads: hashed and declared
     drop : dotted keys inside ``keys`` that do not change a result (resources)
+    narrow : ``(subset, wildcards) -> subset``: what of a list the job reads (e.g. one calibration set)
     """
 
     keys: Keys
     files: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     case: bool = field(default=True)
+    narrow: Callable[[dict[str, Any], Mapping[str, str]], dict[str, Any]] | None = None
 
 
 DESIGN_KEYS = ("materials", "band_width_um")
@@ -104,6 +106,17 @@ def _dataset_keys(config: Mapping[str, Any], wildcards: Mapping[str, str]) -> tu
     return tuple(dict.fromkeys(keys))
 
 
+def _one_calibration_set(subset: dict[str, Any], wildcards: Mapping[str, str]) -> dict[str, Any]:
+    """A per-set calibration job reads its own entry of ``calibration.sets`` (wildcard ``mset``)."""
+    name = wildcards.get("mset")
+    sets = (subset.get("calibration") or {}).get("sets") or []
+    chosen = [s for s in sets if isinstance(s, Mapping) and s.get("name") == name]
+    require(len(chosen) == 1, "calibration.sets", f"no set named {name!r}",
+            ", ".join(str(s.get("name")) for s in sets if isinstance(s, Mapping)) or "a configured set")
+    subset["calibration"]["sets"] = chosen
+    return subset
+
+
 _DFN_FILES = ("electrochem.parameters", "electrochem.tortuosity", "materials")
 _PROTOCOL_RATES = ("electrochem.protocol.c_rates", "electrochem.protocol.charge", "electrochem.protocol.cv",
                    "electrochem.protocol.charge_c_rate", "electrochem.protocol.cv_end_c_rate",
@@ -129,6 +142,9 @@ STAGES: dict[str, StageSettings] = {
     "impedance": StageSettings(_electrochem_keys(("impedance",)), _DFN_FILES, drop=_PROTOCOL_RATES),
     "fullcell": StageSettings(_electrochem_keys(("fullcell",)), (*_DFN_FILES, "fullcell.anode_parameters")),
     "calibrate": StageSettings(_calibration_keys, ("calibration.targets_file", *_DFN_FILES), case=False),
+    # one mechanism set's fit (wildcard mset): the other sets are not its settings
+    "calibrate_set": StageSettings(_calibration_keys, ("calibration.targets_file", *_DFN_FILES), case=False,
+                                   narrow=_one_calibration_set),
     "resolve3d": StageSettings(("resolved", "materials"), ("resolved.parameters", "materials"),
                                drop=("resolved.ranks", "resolved.section2d", "resolved.campaign3d")),
     "resolve2d": StageSettings(("resolved", "materials"), ("resolved.parameters", "materials"),
@@ -189,7 +205,7 @@ def stage_subset(config: Mapping[str, Any], stage: str, wildcards: Mapping[str, 
         _put(out, key, value)
     for key in spec.drop:
         _pop(out, key)
-    return out
+    return spec.narrow(out, wildcards) if spec.narrow else out
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -286,7 +302,7 @@ def job_config(args: argparse.Namespace, stage: str) -> dict[str, Any]:
     """
     from layerlab.config import load_config, validate_sections
     case = getattr(args, "case", None)
-    wildcards = {k: getattr(args, k) for k in ("case", "dataset") if getattr(args, k, None) is not None}
+    wildcards = {k: getattr(args, k) for k in ("case", "dataset", "mset") if getattr(args, k, None) is not None}
     if getattr(args, "settings", None) is None:
         return stage_subset(load_config(args.config), stage, wildcards)
     doc = _parse(args.settings)

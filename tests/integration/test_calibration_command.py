@@ -46,6 +46,56 @@ def test_calibrate_writes_parameters_residuals_and_summary(tmp_path) -> None:
     assert ps.positive == load_parameters().positive and ps.name.endswith("calibrated_baseline")
 
 
+TWO_SETS = {"blocks": ["fig2f_22mg_uncalendered"], "ordering_c_rates": [1.0],
+            "sets": [{"name": "baseline", "mechanisms": [], "fit": []},
+                     {"name": "electronic", "mechanisms": ["electronic"], "fit": []}],
+            "discretisation": {"cells_separator": 3, "cells_cathode": 8, "radial_volumes": 5}}
+
+
+def test_per_set_jobs_merge_to_the_whole_calibration(tmp_path) -> None:
+    """The workflow's route (one ``calibrate-set`` per set, then ``calibrate --sets-from``) writes the
+    same residual table, parameter file and summary as fitting every set in one process."""
+    cfg = _cfg(tmp_path, TWO_SETS, mechanisms={"active": [], "electronic": {"model": "value",
+                                                                            "conductivity_S_m": 2e-3}})
+    whole, merged = tmp_path / "whole", tmp_path / "merged"
+    assert main(["calibrate", "--config", cfg, "--out-params", str(whole / "p.yaml"),
+                 "--out-report", str(whole / "r.csv")]) == 0
+    files = []
+    for name in ("electronic", "baseline"):          # any order: the merge keeps the configured one
+        files.append(str(tmp_path / "sets" / f"{name}.json"))
+        assert main(["calibrate-set", "--config", cfg, "--set", name, "--out", files[-1]]) == 0
+        assert json.loads(open(files[-1]).read())["name"] == name
+    assert main(["calibrate", "--config", cfg, "--sets-from", *files, "--out-params", str(merged / "p.yaml"),
+                 "--out-report", str(merged / "r.csv")]) == 0
+    for f in ("p.yaml", "r.csv", "r.json"):
+        assert (merged / f).read_text() == (whole / f).read_text(), f
+    rmse = {s["name"]: s["rmse_mAh_g"] for s in json.loads((whole / "r.json").read_text())["sets"]}
+    assert rmse["electronic"] != rmse["baseline"]    # the sets did differ
+
+
+@pytest.mark.parametrize("case", ["unknown set", "missing file", "other settings"])
+def test_per_set_bad_input_writes_nothing(tmp_path, capsys, case) -> None:
+    cfg = _cfg(tmp_path, TWO_SETS)
+    out = tmp_path / "out" / "x.json"
+    if case == "unknown set":
+        assert main(["calibrate-set", "--config", cfg, "--set", "nope", "--out", str(out)]) == 2
+        assert "calibration.sets" in capsys.readouterr().err and not out.exists()
+        return
+    one = tmp_path / "baseline.json"
+    assert main(["calibrate-set", "--config", cfg, "--set", "baseline", "--out", str(one)]) == 0
+    files = [str(one)]
+    if case == "other settings":    # a file made for set 'electronic' with other fitted parameters
+        entry = json.loads(one.read_text()) | {"name": "electronic", "fit": ["positive.diffusivity_m2_s"]}
+        files.append(str(tmp_path / "electronic.json"))
+        open(files[-1], "w").write(json.dumps(entry))
+    capsys.readouterr()
+    assert main(["calibrate", "--config", cfg, "--sets-from", *files, "--out-params", str(out),
+                 "--out-report", str(tmp_path / "out" / "r.csv")]) == 2
+    err = capsys.readouterr().err
+    assert ("no file for set(s) electronic" in err) if case == "missing file" else ("other settings" in err)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("cal, field", [
     ({"parameters": {"positive.diffusivity_m2_s": {"lo": 1e-14, "hi": 1e-14}}}, "calibration.parameters.positive.diffusivity_m2_s.lo"),
     ({"sets": [{"name": "w", "mechanisms": ["wetting"], "fit": []}], "blocks": ["fig2f_22mg_uncalendered"]},

@@ -31,7 +31,7 @@ def _args(**kw) -> argparse.Namespace:
 
 def test_a_job_does_not_carry_the_other_cases(config: dict) -> None:
     for stage in STAGES:
-        sub = stage_subset(config, stage, {"case": CASE, "dataset": "rate_capability"})
+        sub = stage_subset(config, stage, {"case": CASE, "dataset": "rate_capability", "mset": "network"})
         for section, values in sub.items():
             if isinstance(values, dict) and stage != "aggregate":
                 assert not any(k.startswith("sweeps") for k in values), (stage, section)
@@ -39,14 +39,31 @@ def test_a_job_does_not_carry_the_other_cases(config: dict) -> None:
             assert "sweeps" not in sub, stage
 
 
+def test_a_calibration_set_job_reads_its_own_set(config: dict) -> None:
+    """Editing one mechanism set reruns that set's fit and the merge, not the other sets' fits."""
+    def settings(cfg: dict, name: str) -> str:
+        return job_settings(cfg, "calibrate_set", {"mset": name})
+    other = json.loads(json.dumps(config))
+    net = next(s for s in other["calibration"]["sets"] if s["name"] == "network")
+    net["mechanisms"] = ["electronic", "transport"]
+    assert settings(other, "network") != settings(config, "network")
+    assert settings(other, "baseline") == settings(config, "baseline")
+    assert job_settings(other, "calibrate") != job_settings(config, "calibrate")
+    sub = json.loads(settings(config, "baseline"))["config"]["calibration"]["sets"]
+    assert [s["name"] for s in sub] == ["baseline"]
+    with pytest.raises(InputError, match="calibration.sets"):
+        settings(config, "nope")
+
+
 def test_settings_follow_exactly_what_the_stage_reads(config: dict) -> None:
     """A C-rate is in the DFN's settings, not the impedance's (taken at rest); a wetting value only
     in the wetting run's; the MPI ranks of the wetting run in nobody's."""
     def changed(stage: str, edit) -> bool:
-        before = job_settings(config, stage, {"case": CASE, "dataset": "rate_capability"})
+        wildcards = {"case": CASE, "dataset": "rate_capability", "mset": "network"}
+        before = job_settings(config, stage, wildcards)
         other = json.loads(json.dumps(config))
         edit(other)
-        return job_settings(other, stage, {"case": CASE, "dataset": "rate_capability"}) != before
+        return job_settings(other, stage, wildcards) != before
 
     rates = lambda c: c["electrochem"]["protocol"].update(c_rates=[0.2])  # noqa: E731
     angle = lambda c: c["wetting"].update(contact_angle_deg=40.0)  # noqa: E731
@@ -79,11 +96,12 @@ def test_file_hash_is_part_of_the_settings(config: dict, tmp_path: Path) -> None
 
 
 def test_settings_and_config_routes_give_the_command_the_same_config(config: dict, repo_root_module: Path) -> None:
-    for stage in ("dfn", "impedance", "fullcell", "wet", "pack2d", "resolve2d", "calibrate"):
-        text = job_settings(config, stage, {"case": CASE})
-        by_settings = job_config(_args(settings=text, case=CASE), stage)
-        by_file = job_config(_args(config=str(repo_root_module / "config" / "config.yaml"), case=CASE), stage)
-        assert by_settings == by_file == stage_subset(config, stage, {"case": CASE}), stage
+    for stage in ("dfn", "impedance", "fullcell", "wet", "pack2d", "resolve2d", "calibrate", "calibrate_set"):
+        text = job_settings(config, stage, {"case": CASE, "mset": "network"})
+        by_settings = job_config(_args(settings=text, case=CASE, mset="network"), stage)
+        by_file = job_config(_args(config=str(repo_root_module / "config" / "config.yaml"), case=CASE,
+                                   mset="network"), stage)
+        assert by_settings == by_file == stage_subset(config, stage, {"case": CASE, "mset": "network"}), stage
 
 
 @pytest.mark.parametrize("mutate, field", [

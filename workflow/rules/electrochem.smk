@@ -1,5 +1,7 @@
 # electrochem rules (see layerlab.electrochem): DFN half-cell rate test per electrode design, its
 # impedance, the full cell, and the calibration of the mechanism sets.
+import re
+
 from layerlab.cases import parse_case
 from layerlab.electrochem.calibration import required_inputs as calibration_inputs
 from layerlab.electrochem.mechanisms import stage_inputs
@@ -69,9 +71,34 @@ TARGETS.extend(expand(f"{RESULTS}/runs/impedance/{{case}}.nc", case=stage_cases(
 TARGETS.extend(expand(f"{RESULTS}/runs/fullcell/{{case}}.nc", case=stage_cases("fullcell", seeds=False)))
 
 
+CALIBRATION_SETS = [s["name"] for s in config["calibration"]["sets"]]
+
+
+rule calibrate_set:
+    input:
+        runs=lambda wildcards: calibration_inputs(config, wildcards.mset),
+        settings_files=setting_files("calibrate_set"),
+    conda:
+        CONDA_ENV
+    output:
+        f"{RESULTS}/calibration/sets/{{mset}}.json",
+    log:
+        f"{RESULTS}/logs/calibration/{{mset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/calibration/{{mset}}.tsv"
+    params:
+        settings=settings("calibrate_set"),
+    wildcard_constraints:
+        mset="|".join(re.escape(n) for n in CALIBRATION_SETS),
+    threads: 1
+    shell:
+        "python -m layerlab --log {log} calibrate-set --settings {params.settings:q} --set {wildcards.mset:q}"
+        " --out {output}"
+
+
 rule calibrate:
     input:
-        runs=calibration_inputs(config),
+        sets=expand(f"{RESULTS}/calibration/sets/{{mset}}.json", mset=CALIBRATION_SETS),
         settings_files=setting_files("calibrate"),
     conda:
         CONDA_ENV
@@ -88,8 +115,8 @@ rule calibrate:
         settings=settings("calibrate"),
     threads: 1
     shell:
-        "python -m layerlab --log {log} calibrate --settings {params.settings:q} --out-params {output.params}"
-        " --out-report {output.report} --out-summary {output.summary}"
+        "python -m layerlab --log {log} calibrate --settings {params.settings:q} --sets-from {input.sets:q}"
+        " --out-params {output.params} --out-report {output.report} --out-summary {output.summary}"
 
 
 if config["calibration"]["enabled"]:

@@ -125,34 +125,49 @@ class Calibration:
     verdict: str
 
 
+def _order_runs(opts: Options) -> dict[str, list[float]]:
+    """The ordering runs: every architecture of every rate block at ``ordering_c_rates``."""
+    runs: dict[str, list[float]] = {}
+    for blk in (opts.rate_blocks[b] for b in opts.blocks):
+        for a in blk.architectures:
+            runs[Case(a, blk.loading_mg_cm2, blk.porosity, opts.ls_ratio).name] = list(opts.ordering_c_rates)
+    return runs
+
+
+def calibrate_set(config: Mapping[str, Any], opts: Options, mset: MechanismSet,
+                  evaluate: Callable[[Mapping[str, Any], Mapping[str, Sequence[float]]], dict] = run_capacities
+                  ) -> SetResult:
+    """One mechanism set: its fit to the visible values, then its orderings at the best fit."""
+    targets = load_targets(opts.targets_file, opts.blocks, opts.ls_ratio)
+    res = fit_set(config, opts, targets, mset, evaluate)
+    caps = evaluate(variant_config(config, mset, res.values, opts.discretisation), _order_runs(opts))
+    res.orderings = ordering_rows(caps, [opts.rate_blocks[b] for b in opts.blocks], opts.ls_ratio,
+                                  opts.ordering_c_rates)
+    res.capacities.update(caps)
+    log.info("calibrate %s: RMSE %.2f mAh/g, stated orderings hold: %s", mset.name, res.rmse_mAh_g, res.holds_all)
+    return res
+
+
+def verdict(opts: Options, results: Sequence[SetResult]) -> Calibration:
+    """The explaining set with the fewest fitted parameters (then lowest RMSE), or none, with the verdict."""
+    targets = load_targets(opts.targets_file, opts.blocks, opts.ls_ratio)
+    explaining = [r for r in results if r.explains(opts.explain_rmse_mAh_g)]
+    if explaining:
+        sel = min(explaining, key=lambda r: (len(r.mset.fit), r.rmse_mAh_g))
+        text = (f"set {sel.mset.name!r} ({len(sel.mset.fit)} fitted) explains the visible numbers "
+                f"(RMSE {sel.rmse_mAh_g:.1f} <= {opts.explain_rmse_mAh_g:g} mAh/g) and every stated 1C ordering")
+    else:
+        sel = None
+        best = min(results, key=lambda r: r.rmse_mAh_g)
+        text = (f"no set explains the visible numbers (RMSE <= {opts.explain_rmse_mAh_g:g} mAh/g with every "
+                f"stated 1C ordering); lowest RMSE: {best.mset.name!r} {best.rmse_mAh_g:.1f} mAh/g, stated "
+                f"orderings {'hold' if best.holds_all else 'do not all hold'}")
+    return Calibration(list(targets), list(results), sel, text)
+
+
 def calibrate(config: Mapping[str, Any], opts: Options | None = None,
               evaluate: Callable[[Mapping[str, Any], Mapping[str, Sequence[float]]], dict] = run_capacities
               ) -> Calibration:
     """Fit every mechanism set, report its orderings, and pick the explaining set with fewest parameters."""
     opts = opts or options_from_config(config)
-    targets = load_targets(opts.targets_file, opts.blocks, opts.ls_ratio)
-    order_runs: dict[str, list[float]] = {}
-    blocks = [opts.rate_blocks[b] for b in opts.blocks]
-    for blk in blocks:
-        for a in blk.architectures:
-            order_runs[Case(a, blk.loading_mg_cm2, blk.porosity, opts.ls_ratio).name] = list(opts.ordering_c_rates)
-    results = []
-    for mset in opts.sets:
-        res = fit_set(config, opts, targets, mset, evaluate)
-        caps = evaluate(variant_config(config, mset, res.values, opts.discretisation), order_runs)
-        res.orderings = ordering_rows(caps, blocks, opts.ls_ratio, opts.ordering_c_rates)
-        res.capacities.update(caps)
-        log.info("calibrate %s: RMSE %.2f mAh/g, stated orderings hold: %s", mset.name, res.rmse_mAh_g, res.holds_all)
-        results.append(res)
-    explaining = [r for r in results if r.explains(opts.explain_rmse_mAh_g)]
-    if explaining:
-        sel = min(explaining, key=lambda r: (len(r.mset.fit), r.rmse_mAh_g))
-        verdict = (f"set {sel.mset.name!r} ({len(sel.mset.fit)} fitted) explains the visible numbers "
-                   f"(RMSE {sel.rmse_mAh_g:.1f} <= {opts.explain_rmse_mAh_g:g} mAh/g) and every stated 1C ordering")
-    else:
-        sel = None
-        best = min(results, key=lambda r: r.rmse_mAh_g)
-        verdict = (f"no set explains the visible numbers (RMSE <= {opts.explain_rmse_mAh_g:g} mAh/g with every "
-                   f"stated 1C ordering); lowest RMSE: {best.mset.name!r} {best.rmse_mAh_g:.1f} mAh/g, stated "
-                   f"orderings {'hold' if best.holds_all else 'do not all hold'}")
-    return Calibration(targets, results, sel, verdict)
+    return verdict(opts, [calibrate_set(config, opts, mset, evaluate) for mset in opts.sets])

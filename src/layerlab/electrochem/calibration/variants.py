@@ -50,16 +50,18 @@ def variant_config(config: Mapping[str, Any], mset: MechanismSet, values: Mappin
     return cfg
 
 
-def required_inputs(config: Mapping[str, Any]) -> list[str]:
+def required_inputs(config: Mapping[str, Any], mset: str | None = None) -> list[str]:
     """Stage outputs the calibration reads (wetting / transport / network runs of the sets that use
     them, with each set's own mechanism models), as paths relative to the working directory, for the
-    Snakemake rule's input."""
+    Snakemake rule's input; of the set named ``mset`` only, when given."""
     from layerlab.electrochem.mechanisms import stage_inputs
     opts = options_from_config(config)
     cases = {Case(a, blk.loading_mg_cm2, blk.porosity, opts.ls_ratio)
              for blk in (opts.rate_blocks[b] for b in opts.blocks) for a in blk.architectures}
     out: set[str] = set()
     for s in opts.sets:
+        if mset is not None and s.name != mset:
+            continue
         vcfg = variant_config(config, s, {p.key: p.from_x(0.0) for p in s.fit})
         out |= {p for c in cases for p in stage_inputs(vcfg, c, s.mechanisms)}
     return sorted(out)

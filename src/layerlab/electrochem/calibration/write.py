@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from layerlab.electrochem.calibration.fit import Calibration
+from layerlab.electrochem.calibration.fit import Calibration, SetResult
 from layerlab.electrochem.calibration.options import MECHANISM_SETTINGS, Options
 from layerlab.electrochem.calibration.variants import variant_config
 from layerlab.errors import require
@@ -78,6 +78,38 @@ def calibrated_parameters_yaml(config: Mapping[str, Any], cal: Calibration, opts
     return head + yaml.safe_dump(raw, sort_keys=False, width=110)
 
 
+def set_entry(r: SetResult) -> dict[str, Any]:
+    """JSON-friendly record of one set's fit: an entry of the summary's ``sets``, and what a per-set
+    job writes (:func:`set_result_from_entry` reads it back)."""
+    return {"name": r.mset.name, "mechanisms": list(r.mset.mechanisms), "fit": [p.key for p in r.mset.fit],
+            "fitted": r.values, "n_fitted": len(r.mset.fit), "evaluations": r.evaluations,
+            "rmse_mAh_g": r.rmse_mAh_g, "stated_orderings_hold": r.holds_all, "status": r.status,
+            "model": r.model, "orderings": r.orderings, "capacities_mAh_g": capacities_by_case(r.capacities)}
+
+
+def set_result_from_entry(entry: Mapping[str, Any], opts: Options, origin: str) -> SetResult:
+    """A set's fit from its record (``origin``: the file, for errors); its set must be the one of
+    ``opts`` with that name (same mechanisms and fitted parameters) and its targets those of ``opts``."""
+    from layerlab.electrochem.calibration.targets import load_targets
+    require(isinstance(entry, Mapping) and isinstance(entry.get("name"), str), origin, "no set name",
+            "a per-set calibration file (calibrate-set)")
+    msets = {m.name: m for m in opts.sets}
+    mset = msets.get(entry["name"])
+    require(mset is not None, origin, f"set {entry['name']!r} is not configured", ", ".join(msets))
+    require(list(entry.get("mechanisms", [])) == list(mset.mechanisms)
+            and list(entry.get("fit", [])) == [p.key for p in mset.fit], origin,
+            f"made with other settings of set {mset.name!r}", "a file of the configured set (rerun calibrate-set)")
+    labels = {t.label for t in load_targets(opts.targets_file, opts.blocks, opts.ls_ratio)}
+    model = {str(k): float(v) for k, v in dict(entry.get("model") or {}).items()}
+    require(set(model) == labels, origin, "made for other targets", "the configured calibration targets")
+    caps = {(case, float(c)): float(v) for case, by_rate in dict(entry.get("capacities_mAh_g") or {}).items()
+            for c, v in dict(by_rate).items()}
+    return SetResult(mset=mset, values={str(k): float(v) for k, v in dict(entry.get("fitted") or {}).items()},
+                     evaluations=int(entry.get("evaluations", 0)), model=model,
+                     rmse_mAh_g=float(entry["rmse_mAh_g"]), orderings=list(entry.get("orderings") or []),
+                     status=str(entry.get("status", "")), capacities=caps)
+
+
 def summary(cal: Calibration, opts: Options) -> dict[str, Any]:
     """JSON-friendly summary of the calibration."""
     return {
@@ -85,11 +117,7 @@ def summary(cal: Calibration, opts: Options) -> dict[str, Any]:
         "selected": cal.selected.mset.name if cal.selected else None,
         "explain_rmse_mAh_g": opts.explain_rmse_mAh_g,
         "targets": [dataclasses.asdict(t) | {"label": t.label} for t in cal.targets],
-        "sets": [{"name": r.mset.name, "mechanisms": list(r.mset.mechanisms),
-                  "fitted": r.values, "n_fitted": len(r.mset.fit), "evaluations": r.evaluations,
-                  "rmse_mAh_g": r.rmse_mAh_g, "stated_orderings_hold": r.holds_all, "status": r.status,
-                  "model": r.model, "orderings": r.orderings,
-                  "capacities_mAh_g": capacities_by_case(r.capacities)} for r in cal.results],
+        "sets": [set_entry(r) for r in cal.results],
     }
 
 

@@ -87,8 +87,11 @@ def _electrochem_keys(extra: tuple[str, ...]) -> Callable[[Mapping[str, Any], Ma
 
 
 def _calibration_keys(config: Mapping[str, Any], wildcards: Mapping[str, str]) -> tuple[str, ...]:
-    # the sets switch mechanisms on themselves: the run folders and seeds are always read
-    return ("calibration", "electrochem", "mechanisms", *DESIGN_KEYS, "results_dir", "geometry.seeds")
+    # the sets switch mechanisms on themselves: the run folders and seeds are always read; the sets of
+    # calibration.campaign_runs also run the electrochem campaign's cases (its sweeps)
+    sweeps = (config.get("electrochem") or {}).get("sweeps") or []
+    campaign = ("electrochem.sweeps", *(f"sweeps.{n}" for n in sweeps))
+    return ("calibration", "electrochem", "mechanisms", *DESIGN_KEYS, "results_dir", "geometry.seeds", *campaign)
 
 
 def _dataset_keys(config: Mapping[str, Any], wildcards: Mapping[str, str]) -> tuple[str, ...]:

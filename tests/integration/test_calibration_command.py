@@ -49,14 +49,19 @@ def test_calibrate_writes_parameters_residuals_and_summary(tmp_path) -> None:
 TWO_SETS = {"blocks": ["fig2f_22mg_uncalendered"], "ordering_c_rates": [1.0],
             "sets": [{"name": "baseline", "mechanisms": [], "fit": []},
                      {"name": "electronic", "mechanisms": ["electronic"], "fit": []}],
-            "discretisation": {"cells_separator": 3, "cells_cathode": 8, "radial_volumes": 5}}
+            "discretisation": {"cells_separator": 3, "cells_cathode": 8, "radial_volumes": 5},
+            "campaign_runs": ["electronic"]}
 
 
 def test_per_set_jobs_merge_to_the_whole_calibration(tmp_path) -> None:
     """The workflow's route (one ``calibrate-set`` per set, then ``calibrate --sets-from``) writes the
-    same residual table, parameter file and summary as fitting every set in one process."""
+    same residual table, parameter file and summary as fitting every set in one process; the set of
+    ``campaign_runs`` also ran the electrochem campaign's cases (here the two L-S designs of Fig. 3c/3d)."""
     cfg = _cfg(tmp_path, TWO_SETS, mechanisms={"active": [], "electronic": {"model": "value",
                                                                             "conductivity_S_m": 2e-3}})
+    doc = yaml.safe_load(open(cfg))
+    doc["electrochem"]["sweeps"] = ["rate_fig3cd"]
+    open(cfg, "w").write(yaml.safe_dump(doc))
     whole, merged = tmp_path / "whole", tmp_path / "merged"
     assert main(["calibrate", "--config", cfg, "--out-params", str(whole / "p.yaml"),
                  "--out-report", str(whole / "r.csv")]) == 0
@@ -69,8 +74,12 @@ def test_per_set_jobs_merge_to_the_whole_calibration(tmp_path) -> None:
                  "--out-report", str(merged / "r.csv")]) == 0
     for f in ("p.yaml", "r.csv", "r.json"):
         assert (merged / f).read_text() == (whole / f).read_text(), f
-    rmse = {s["name"]: s["rmse_mAh_g"] for s in json.loads((whole / "r.json").read_text())["sets"]}
-    assert rmse["electronic"] != rmse["baseline"]    # the sets did differ
+    sets = {s["name"]: s for s in json.loads((whole / "r.json").read_text())["sets"]}
+    assert sets["electronic"]["rmse_mAh_g"] != sets["baseline"]["rmse_mAh_g"]    # the sets did differ
+    campaign = {"L-S_load22_por0.55_ls0.5", "L-S_load29.6_por0.55_ls0.5"}
+    assert campaign <= set(sets["electronic"]["capacities_mAh_g"])
+    assert not campaign & set(sets["baseline"]["capacities_mAh_g"])
+    assert set(sets["electronic"]["capacities_mAh_g"]["L-S_load22_por0.55_ls0.5"]) == {"1"}
 
 
 @pytest.mark.parametrize("case", ["unknown set", "missing file", "other settings"])

@@ -55,8 +55,10 @@ def test_compare_command_reads_the_network_set_and_names_bad_input(tmp_path, cap
     rate = tmp_path / "rate_capability.nc"
     capacity_dataset({k: 120.0 for k in NET}).to_netcdf(rate, engine="h5netcdf")
     cal = tmp_path / "residuals.json"
-    cal.write_text(json.dumps({"sets": [{"name": "network", "capacities_mAh_g": {
-        case: {f"{c:g}": v} for (case, c), v in NET.items() if c == 1.0}}]}))
+    by_case = {case: {f"{c:g}": v} for (case, c), v in NET.items() if c == 1.0}
+    uniform = {case: {r: 100.0 for r in v} for case, v in by_case.items()}       # every design equal: ties
+    cal.write_text(json.dumps({"sets": [{"name": "network", "capacities_mAh_g": by_case},
+                                        {"name": "electronic", "capacities_mAh_g": uniform}]}))
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(yaml.safe_dump(yaml.safe_load(open("config/config.yaml"))))
     out = tmp_path / "comparison.csv"
@@ -64,6 +66,7 @@ def test_compare_command_reads_the_network_set_and_names_bad_input(tmp_path, cap
                  "--calibration", str(cal)]) == 0
     order = next(r for r in csv.DictReader(out.open()) if r["figure"] == "2f" and r["kind"] == "ordering")
     assert order["network_holds"] == "yes" and order["holds"] == "no"
+    assert order["electronic_holds"] == "no" and order["electronic_model"].count("100 mAh/g") == 3
     cal.write_text(json.dumps({"sets": [{"name": "baseline"}]}))
     out2 = tmp_path / "c2.csv"
     assert main(["compare", "--config", str(cfg), "--datasets", str(rate), "--out", str(out2),

@@ -32,11 +32,15 @@ def _args(**kw) -> argparse.Namespace:
 def test_a_job_does_not_carry_the_other_cases(config: dict) -> None:
     for stage in STAGES:
         sub = stage_subset(config, stage, {"case": CASE, "dataset": "rate_capability", "mset": "network"})
+        campaign = stage in ("aggregate", "calibrate", "calibrate_set")   # read the campaign's case lists
         for section, values in sub.items():
-            if isinstance(values, dict) and stage != "aggregate":
+            if isinstance(values, dict) and not campaign:
                 assert not any(k.startswith("sweeps") for k in values), (stage, section)
-        if stage != "aggregate":
+        if not campaign:
             assert "sweeps" not in sub, stage
+    # the calibration reads the electrochem sweeps (calibration.campaign_runs), no other stage's
+    sub = stage_subset(config, "calibrate_set", {"mset": "network"})
+    assert set(sub["sweeps"]) == set(config["electrochem"]["sweeps"])
 
 
 def test_a_calibration_set_job_reads_its_own_set(config: dict) -> None:

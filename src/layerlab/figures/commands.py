@@ -68,26 +68,35 @@ def _run_figures(args: argparse.Namespace) -> int:
 
 
 NETWORK_SET = "network"
-"""The calibration set shown beside the plain design (issue 12: r_c of the network stage, fitted)."""
+"""The calibration set drawn beside the plain design (issue 12: r_c of the network stage, fitted)."""
+BESIDE_SETS = ("electronic", NETWORK_SET)
+"""Calibration sets the comparison table shows beside the plain design, where the summary has them
+(``electronic``: one uniform composite conductivity, fitted; ``network``: the network stage's r_c)."""
 
 
-def _network_rate(path: str | None):
-    """A rate_capability-shaped dataset of the calibration summary's set "network" (no path: None)."""
+def _set_rates(path: str | None) -> dict:
+    """Rate_capability-shaped datasets of the calibration summary's sets of :data:`BESIDE_SETS` (by
+    name; the set "network" must be there; no path: none)."""
     import json
 
     from layerlab.aggregate.comparison import calibration_capacities, capacity_dataset
     from layerlab.errors import require
     if path is None:
-        return None
+        return {}
     try:
         summary = json.loads(Path(path).read_text())
     except (OSError, ValueError) as err:
         raise InputError("calibration", f"{path!r} is not a readable JSON file ({type(err).__name__})",
                          "the residuals.json the calibrate rule writes") from err
-    caps = calibration_capacities(summary, NETWORK_SET)
-    require(caps is not None, "calibration", f"{path!r} has no set {NETWORK_SET!r}",
+    caps = {name: calibration_capacities(summary, name) for name in BESIDE_SETS}
+    require(caps[NETWORK_SET] is not None, "calibration", f"{path!r} has no set {NETWORK_SET!r}",
             f"a calibration whose calibration.sets include {NETWORK_SET!r}")
-    return capacity_dataset(caps) if caps else None
+    return {name: capacity_dataset(c) if c else None for name, c in caps.items() if c is not None}
+
+
+def _network_rate(path: str | None):
+    """A rate_capability-shaped dataset of the calibration summary's set "network" (no path: None)."""
+    return _set_rates(path).get(NETWORK_SET)
 
 
 def _add_compare(p: argparse.ArgumentParser) -> None:
@@ -95,7 +104,8 @@ def _add_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", nargs="+", required=True, help="the campaign datasets (*.nc)")
     p.add_argument("--out", required=True, help="comparison CSV path")
     p.add_argument("--calibration", default=None,
-                   help="calibration summary (residuals.json): its set 'network' is shown beside the plain design")
+                   help="calibration summary (residuals.json): its sets 'electronic' (if there) and 'network' "
+                        "are shown beside the plain design")
 
 
 def _run_compare(args: argparse.Namespace) -> int:
@@ -104,8 +114,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     targets = _targets(args, "compare")
     datasets = _open_datasets(args.datasets)
-    network = _network_rate(args.calibration)
-    beside = {NETWORK_SET: rate_rows(network, targets)} if args.calibration else {}
+    beside = {name: rate_rows(ds, targets) for name, ds in _set_rates(args.calibration).items()}
     rows = build_rows(datasets, targets)
     write_text_atomic(args.out, rows_to_csv(rows, beside))
     held = sum(r.holds == "yes" for r in rows)

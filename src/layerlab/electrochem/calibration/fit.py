@@ -137,15 +137,31 @@ def _order_runs(opts: Options) -> dict[str, list[float]]:
 def calibrate_set(config: Mapping[str, Any], opts: Options, mset: MechanismSet,
                   evaluate: Callable[[Mapping[str, Any], Mapping[str, Sequence[float]]], dict] = run_capacities
                   ) -> SetResult:
-    """One mechanism set: its fit to the visible values, then its orderings at the best fit."""
+    """One mechanism set: its fit to the visible values, then its orderings at the best fit (and, for
+    the sets of ``calibration.campaign_runs``, every electrochem campaign case at the best fit)."""
     targets = load_targets(opts.targets_file, opts.blocks, opts.ls_ratio)
     res = fit_set(config, opts, targets, mset, evaluate)
-    caps = evaluate(variant_config(config, mset, res.values, opts.discretisation), _order_runs(opts))
+    runs = _order_runs(opts)
+    if mset.name in opts.campaign_runs:
+        for case, rates in _campaign_runs(config).items():
+            runs[case] = sorted(set(runs.get(case, [])) | set(rates))
+        log.info("calibrate %s: best fit on %d cases (the electrochem campaign's and the orderings')",
+                 mset.name, len(runs))
+    caps = evaluate(variant_config(config, mset, res.values, opts.discretisation), runs)
     res.orderings = ordering_rows(caps, [opts.rate_blocks[b] for b in opts.blocks], opts.ls_ratio,
                                   opts.ordering_c_rates)
     res.capacities.update(caps)
     log.info("calibrate %s: RMSE %.2f mAh/g, stated orderings hold: %s", mset.name, res.rmse_mAh_g, res.holds_all)
     return res
+
+
+def _campaign_runs(config: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Every case of ``electrochem.sweeps`` (no seed) at the protocol's C-rates."""
+    from layerlab.cases import cases_of
+    ec = config.get("electrochem") or {}
+    rates = [float(c) for c in (ec.get("protocol") or {}).get("c_rates", [])]
+    sweeps = ec.get("sweeps") or []
+    return {c.name: rates for c in cases_of(config, sweeps, None)} if sweeps and rates else {}
 
 
 def verdict(opts: Options, results: Sequence[SetResult]) -> Calibration:

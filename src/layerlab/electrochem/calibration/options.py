@@ -56,6 +56,7 @@ class Options:
     explain_rmse_mAh_g: float
     discretisation: dict[str, float]
     rate_blocks: Mapping[str, Any] = field(default_factory=dict)   # paper_targets.yaml rate_blocks
+    campaign_runs: tuple[str, ...] = ()          # sets that also run every electrochem campaign case
 
 
 def options_from_config(config: Mapping[str, Any]) -> Options:
@@ -105,4 +106,5 @@ def options_from_config(config: Mapping[str, Any]) -> Options:
                    diff_step=float(c.get("diff_step", 0.02)),
                    ordering_c_rates=tuple(float(r) for r in c.get("ordering_c_rates", (1.0, 2.0))),
                    explain_rmse_mAh_g=float(c.get("explain_rmse_mAh_g", 10.0)),
-                   discretisation=dict(c.get("discretisation") or {}))
+                   discretisation=dict(c.get("discretisation") or {}),
+                   campaign_runs=tuple(str(n) for n in c.get("campaign_runs") or ()))

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from layerlab.cases import parse_case
+from layerlab.cfnames import DISTANCE
 from layerlab.config import validate_config
 from layerlab.electrochem.cell import HalfCell, cathode_from_design
 from layerlab.electrochem.commands import mechanism_attrs, prepare_case
@@ -147,9 +148,9 @@ def _wetting_file(path, case: str, air, thickness_m: float = 140e-6) -> None:
     xr = pytest.importorskip("xarray")
     n = len(air)
     depth = (np.arange(n) + 0.5) * thickness_m / n
-    ds = xr.Dataset({"air_fraction_profile": ("depth", np.asarray(air, float),
+    ds = xr.Dataset({"air_fraction_profile": (DISTANCE, np.asarray(air, float),
                                               {"units": "1", "long_name": "air fraction of the pore area"})},
-                    coords={"depth": ("depth", depth, {"units": "m"})}, attrs={"case": case})
+                    coords={DISTANCE: (DISTANCE, depth, {"units": "m"})}, attrs={"case": case})
     ds.to_netcdf(path, engine="h5netcdf")
 
 

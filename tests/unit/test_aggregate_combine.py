@@ -53,26 +53,58 @@ def test_seed_dimension_supports_mean(tmp_path) -> None:
     assert ds.attrs["missing_runs"] == ""
 
 
-def test_step_profiles_sample_each_step_on_common_grids() -> None:
+def _rate_record() -> xr.Dataset:
     """A synthetic rate-test record: c_e(t, x) = 1000 + t * x, the time stamp repeated where a step
-    ends and the next begins (as the DFN records it); the reduction samples it exactly."""
-    from layerlab.aggregate.reducers import DEPTH_GRID_M, step_profiles
-
+    ends and the next begins (as the DFN records it)."""
     t = np.concatenate([np.linspace(0.0, 10.0, 11), np.linspace(10.0, 20.0, 10), np.linspace(20.0, 30.0, 10)])
     seg = np.repeat([0, 1, 2], [11, 10, 10])
     depth = np.linspace(0.0, 100e-6, 9)
     ce = 1000.0 + t[:, None] * depth[None, :] * 1e6
-    ds = xr.Dataset({"electrolyte_concentration": ((SAMPLE, DISTANCE), ce, {"units": "mol m-3", "long_name": "c"}),
-                     "electrolyte_potential": ((SAMPLE, DISTANCE), 0 * ce, {"units": "V", "long_name": "p"}),
-                     "segment": (SAMPLE, seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"}),
-                     PROTOCOL_TIME: (SAMPLE, t)}, coords={DISTANCE: depth})
-    out = step_profiles(ds)
+    return xr.Dataset({"electrolyte_concentration": ((SAMPLE, DISTANCE), ce, {"units": "mol m-3", "long_name": "c"}),
+                       "electrolyte_potential": ((SAMPLE, DISTANCE), 0 * ce, {"units": "V", "long_name": "p"}),
+                       "segment": (SAMPLE, seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"}),
+                       PROTOCOL_TIME: (SAMPLE, t)}, coords={DISTANCE: depth})
+
+
+def test_step_profiles_sample_each_step_on_common_grids() -> None:
+    """The reduction samples the synthetic record exactly."""
+    from layerlab.aggregate.reducers import DEPTH_GRID_M, step_profiles
+
+    out = step_profiles(_rate_record())
     end = out["electrolyte_concentration"].sel(process="discharge", c_rate=1.0, step_fraction=1.0)
     inside = DEPTH_GRID_M <= 100e-6
     np.testing.assert_allclose(end.values[inside], 1000.0 + 30.0 * DEPTH_GRID_M[inside] * 1e6)
     assert np.isnan(end.values[~inside]).all()
     start = out["electrolyte_concentration"].sel(process="charge", c_rate=1.0, step_fraction=0.0)
     np.testing.assert_allclose(start.values[inside], 1000.0)
+
+
+def test_runs_written_before_the_cf_names_read_as_today(tmp_path) -> None:
+    """Runs written with dims ``time`` / ``depth`` (before :mod:`layerlab.cfnames`) read in today's layout:
+    a rate test through ``combine_runs`` reduces as today's does; a wetting run's time is ``filling_time``; a
+    resolved run's ``profile_time`` dim becomes ``profile_sample``."""
+    from layerlab.aggregate.reducers import step_profiles
+    from layerlab.cfnames import PROFILE_SAMPLE, upgrade_legacy
+
+    new = _rate_record()
+    old_dims = {SAMPLE: "time", DISTANCE: "depth"}
+    old = xr.Dataset({k: (tuple(old_dims[d] for d in v.dims), v.values, v.attrs) for k, v in new.data_vars.items()
+                      if k != PROTOCOL_TIME},
+                     coords={"time": ("time", new[PROTOCOL_TIME].values, {"units": "s", "standard_name": "time"}),
+                             "depth": new[DISTANCE].values})
+    case = Case("L-Dry-S", 22.0, 0.55, 0.5)
+    old.to_netcdf(tmp_path / f"{case.name}.nc", engine="h5netcdf")
+    got = combine_runs(tmp_path, [case.name], reduce=step_profiles)
+    assert got.attrs["runs_found"] == 1
+    case_dims = {"architecture": 0, "loading": 0, "porosity": 0, "ls_ratio": 0}
+    xr.testing.assert_allclose(got["electrolyte_concentration"].isel(case_dims, drop=True),
+                               step_profiles(new)["electrolyte_concentration"])
+    wet = upgrade_legacy(xr.Dataset({"saturation": ("time", [0.0, 0.5])}, coords={"time": [0.0, 1.0]}))
+    assert wet["saturation"].dims == (FILLING_TIME,) and list(wet[FILLING_TIME].values) == [0.0, 1.0]
+    res = upgrade_legacy(xr.Dataset({"c_e": (("profile_time", "depth"), np.ones((2, 3)))},
+                                    coords={"profile_time": [5.0, 5.0], "depth": [1.0, 2.0, 3.0]}))
+    assert res["c_e"].dims == (PROFILE_SAMPLE, DISTANCE) and list(res["profile_time"].values) == [5.0, 5.0]
+    assert upgrade_legacy(new) is new
 
 
 def test_wetting_summary_puts_runs_on_common_grids() -> None:

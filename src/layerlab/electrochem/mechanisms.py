@@ -54,7 +54,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from layerlab.cfnames import DISTANCE
+from layerlab.cfnames import DISTANCE, upgrade_legacy
 from layerlab.cases import Case, parse_case
 from layerlab.design import ElectrodeDesign
 from layerlab.electrochem.cell import CathodeSpec, LayerSpec
@@ -298,7 +298,8 @@ def air_profile(settings: Mapping[str, Any], case: Case, config: Mapping[str, An
             "run the wetting stage for this design, or map it with mechanisms.wetting.substitute")
     profiles = []
     for path in files:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
+        with xr.open_dataset(path, engine="h5netcdf") as raw:
+            ds = upgrade_legacy(raw)
             got = parse_case(str(ds.attrs.get("case", "")))
             same = (got.architecture == want.architecture and np.isclose(got.loading_mg_cm2, want.loading_mg_cm2)
                     and np.isclose(got.porosity, want.porosity) and np.isclose(got.ls_ratio, want.ls_ratio))

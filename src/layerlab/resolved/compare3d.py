@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from layerlab.cases import parse_case
-from layerlab.cfnames import DISTANCE, PROTOCOL_TIME
+from layerlab.cfnames import DISTANCE, PROTOCOL_TIME, upgrade_legacy
 
 METRICS = {
     "capacity_mAh_g": ("mA h g-1", "1C discharge capacity per active mass"),
@@ -108,6 +108,7 @@ def compare(resolved: Sequence[str], dfn: Sequence[str]):
     cases, rows = [], {m: [] for m in MODELS}
     for rpath, dpath in zip(resolved, dfn):
         with xr.open_dataset(rpath, engine="h5netcdf") as r, xr.open_dataset(dpath, engine="h5netcdf") as d:
+            r, d = upgrade_legacy(r), upgrade_legacy(d)
             rows["resolved"].append(resolved_metrics(r))
             rows["dfn"].append(dfn_metrics(d, float(r.attrs["particle_max_concentration_mol_m3"]),
                                            discharge_end_voltage(r)))
@@ -141,6 +142,7 @@ def figure(rpath: str, dpath: str, out: str) -> None:
     from layerlab.figures.plots import save_figure
 
     with xr.open_dataset(rpath, engine="h5netcdf") as r, xr.open_dataset(dpath, engine="h5netcdf") as d:
+        r, d = upgrade_legacy(r), upgrade_legacy(d)
         fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.6))
         dis = r["segment_label"].values.tolist().index("discharge")
         t_end = float(r[PROTOCOL_TIME].values[r["segment"].values == dis].max())

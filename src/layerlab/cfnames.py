@@ -39,5 +39,4 @@ def upgrade_legacy(ds: "xarray.Dataset") -> "xarray.Dataset":  # noqa: F821
 def _to_samples(ds: "xarray.Dataset", dim: str, sample: str, name: str) -> "xarray.Dataset":  # noqa: F821
     """Dimension ``dim`` (a time coordinate) -> index ``sample``, its values the data variable ``name``."""
     ds = ds.swap_dims({dim: sample}).reset_coords(dim)
-    ds[dim].attrs.pop("standard_name", None)
     return ds.rename_vars({dim: name}) if name != dim else ds

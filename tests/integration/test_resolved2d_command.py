@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 import yaml
 
+from layerlab.cfnames import MAP_SAMPLE
 from layerlab.errors import InputError
 from layerlab.resolved.airmap import disk_air_map, sha256_of
+
 
 CASE = "S-L_load29.6_por0.55_ls0.5_seed0"
 PACKING = {"case": CASE, "width_m": 12e-6, "electrode_y_range_m": [2e-6, 14e-6], "domain_height_m": 16e-6,
@@ -37,7 +39,7 @@ def _args(cfg, packing, out, air=None):
                               air_map=str(air) if air else None, vtx=None)
 
 
-def test_resolve2d_with_air_map(tmp_path, repo_root) -> None:
+def test_resolve2d_with_air_map(tmp_path, repo_root, cf_check) -> None:
     import xarray as xr
 
     from layerlab.resolved.commands2d import COMMANDS
@@ -46,6 +48,7 @@ def test_resolve2d_with_air_map(tmp_path, repo_root) -> None:
     disk_air_map(PACKING, sha256_of(packing), 0.25e-6, {1: 0.3e-6}, CASE).to_netcdf(air, engine="h5netcdf")
     out = tmp_path / "run.nc"
     assert COMMANDS["resolve2d"].run(_args(cfg, packing, out, air)) == 0
+    assert cf_check(out) == []                # CF 1.10: no error, no warning
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         for name in ds.data_vars:
             assert "units" in ds[name].attrs and "long_name" in ds[name].attrs
@@ -53,7 +56,7 @@ def test_resolve2d_with_air_map(tmp_path, repo_root) -> None:
         assert ds.attrs["dry_disks"] == 1 and ds.attrs["case"] == CASE
         assert ds.attrs["packing_sha256"] == sha256_of(packing)
         assert abs(ds.attrs["lithium_balance_error_rel"]) < 1e-8
-        assert ds["c_e_map"].dims == ("map_time", "map_y", "map_x") and ds.sizes["map_time"] >= 3
+        assert ds["c_e_map"].dims == (MAP_SAMPLE, "map_y", "map_x") and ds.sizes[MAP_SAMPLE] >= 3
         assert np.all(np.isfinite(ds["c_e"].values))
         # one of four disks dry: at most about 3/4 of the theoretical capacity
         assert 0.3 < ds.attrs["discharge_capacity_fraction_of_theoretical"] < 1 - 0.9 * ds.attrs["dry_disk_volume_fraction"]

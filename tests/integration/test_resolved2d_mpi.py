@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from layerlab.cfnames import SAMPLE
 from layerlab.electrochem.parameters import load_parameters
 from layerlab.fe import MPI
 from layerlab.resolved.airmap import AirMap, disk_air_map
@@ -37,7 +38,7 @@ def test_world_equals_self() -> None:
     assert world.attrs["mpi_ranks"] == MPI.COMM_WORLD.size and serial.attrs["mpi_ranks"] == 1
     assert world.attrs["dry_disks"] == serial.attrs["dry_disks"] == 1
     assert world.attrs["air_filled_pore_cells"] == serial.attrs["air_filled_pore_cells"] > 0
-    assert world.sizes["time"] == serial.sizes["time"]
+    assert world.sizes[SAMPLE] == serial.sizes[SAMPLE]
     assert world.attrs["discharge_capacity_C_m2"] == pytest.approx(serial.attrs["discharge_capacity_C_m2"], rel=1e-8)
     np.testing.assert_allclose(world["voltage"].values, serial["voltage"].values, rtol=1e-9)
     np.testing.assert_allclose(world["lithium_particles"].values, serial["lithium_particles"].values, rtol=1e-10)

@@ -108,7 +108,7 @@ def test_real_packing_conserves_lithium_and_is_rank_independent(mpi_tmp_path) ->
 
 
 def test_resolve3d_on_packing_writes_particles_and_rejects_bad_input(tmp_path, repo_root, capsys,
-                                                                    case_files) -> None:
+                                                                    case_files, cf_check) -> None:
     import xarray as xr
 
     from layerlab.cli import main
@@ -147,6 +147,7 @@ def test_resolve3d_on_packing_writes_particles_and_rejects_bad_input(tmp_path, r
         "interface")
     # the real run: 1C to 3.9 V
     assert main(["resolve3d", "--config", cfg, *base, "--out", str(out)]) == 0
+    assert cf_check(out) == []                # CF 1.10 (with the particle variables): no error, no warning
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         for name in ds.data_vars:
             assert "units" in ds[name].attrs and "long_name" in ds[name].attrs

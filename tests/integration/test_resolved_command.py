@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import yaml
 
+from layerlab.cfnames import DISTANCE, PROFILE_SAMPLE
 from layerlab.fe import MPI
 from layerlab.resolved.boxmesh import sphere_box_mesh
 
 
-def test_resolve3d_writes_dataset_and_vtx(tmp_path, repo_root) -> None:
+def test_resolve3d_writes_dataset_and_vtx(tmp_path, repo_root, cf_check) -> None:
     import xarray as xr
 
     from layerlab.resolved.commands import COMMANDS
@@ -30,6 +31,7 @@ def test_resolve3d_writes_dataset_and_vtx(tmp_path, repo_root) -> None:
     args = argparse.Namespace(config=str(cfg_path), case="L-Dry-S_load29.6_por0.55_ls0.5_seed0",
                               mesh=str(msh), out=str(out), vtx=str(tmp_path / "fields"), dim=3)
     assert COMMANDS["resolve3d"].run(args) == 0
+    assert cf_check(out) == []                # CF 1.10: no error, no warning (profiles repeat a time stamp)
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         for name in ds.data_vars:
             assert "units" in ds[name].attrs and "long_name" in ds[name].attrs
@@ -42,11 +44,11 @@ def test_resolve3d_writes_dataset_and_vtx(tmp_path, repo_root) -> None:
         assert 50 < ds.attrs["discharge_capacity_mAh_g"] < 275
         # profiles: particle stoichiometry only inside the electrode, c_e everywhere
         st = ds["stoichiometry"].values
-        assert np.all(np.isnan(st[:, ds["depth"].values > 10e-6]))
+        assert np.all(np.isnan(st[:, ds[DISTANCE].values > 10e-6]))
         assert np.all(np.isfinite(ds["c_e"].values))
-        assert ds["depth"].attrs["units"] == "m"
+        assert ds[DISTANCE].attrs["units"] == "m"
         # reaction current integrates (over depth) to minus the applied current during the discharge
-        assert ds.sizes["profile_time"] >= 3
+        assert ds.sizes[PROFILE_SAMPLE] >= 3
     assert (tmp_path / "fields" / "electrolyte.bp").is_dir()
     assert (tmp_path / "fields" / "particles.bp").is_dir()
     assert not list(tmp_path.glob(".*tmp*"))

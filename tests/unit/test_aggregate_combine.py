@@ -8,6 +8,7 @@ import xarray as xr
 
 from layerlab.aggregate.combine import combine_runs
 from layerlab.cases import Case
+from layerlab.cfnames import DISTANCE, FILLING_TIME, PROTOCOL_TIME, PROTOCOL_TIME_ATTRS, SAMPLE
 from layerlab.io import write_netcdf
 
 
@@ -15,9 +16,9 @@ def _run_file(path, capacity: float, n_time: int = 4) -> None:
     ds = xr.Dataset(
         {"discharge_capacity": ("c_rate", np.array([capacity, capacity / 2]),
                                 {"units": "mA h g-1", "long_name": "discharge capacity"}),
-         "voltage": ("time", np.linspace(4.2, 3.0, n_time), {"units": "V", "long_name": "cell voltage"})},
-        coords={"c_rate": ("c_rate", [0.1, 1.0], {"units": "h-1", "long_name": "C-rate"}),
-                "time": ("time", np.arange(n_time, dtype=float), {"units": "s", "long_name": "time"})})
+         "voltage": (SAMPLE, np.linspace(4.2, 3.0, n_time), {"units": "V", "long_name": "cell voltage"}),
+         PROTOCOL_TIME: (SAMPLE, np.arange(n_time, dtype=float), PROTOCOL_TIME_ATTRS)},
+        coords={"c_rate": ("c_rate", [0.1, 1.0], {"units": "h-1", "long_name": "C-rate"})})
     write_netcdf(ds, path)
 
 
@@ -52,19 +53,24 @@ def test_seed_dimension_supports_mean(tmp_path) -> None:
     assert ds.attrs["missing_runs"] == ""
 
 
-def test_step_profiles_sample_each_step_on_common_grids() -> None:
-    """A synthetic rate-test record: c_e(t, x) = 1000 + t * x; the reduction samples it exactly."""
-    from layerlab.aggregate.reducers import DEPTH_GRID_M, step_profiles
-
-    t = np.linspace(0.0, 30.0, 31)
+def _rate_record() -> xr.Dataset:
+    """A synthetic rate-test record: c_e(t, x) = 1000 + t * x, the time stamp repeated where a step
+    ends and the next begins (as the DFN records it)."""
+    t = np.concatenate([np.linspace(0.0, 10.0, 11), np.linspace(10.0, 20.0, 10), np.linspace(20.0, 30.0, 10)])
     seg = np.repeat([0, 1, 2], [11, 10, 10])
     depth = np.linspace(0.0, 100e-6, 9)
     ce = 1000.0 + t[:, None] * depth[None, :] * 1e6
-    ds = xr.Dataset({"electrolyte_concentration": (("time", "depth"), ce, {"units": "mol m-3", "long_name": "c"}),
-                     "electrolyte_potential": (("time", "depth"), 0 * ce, {"units": "V", "long_name": "p"}),
-                     "segment": ("time", seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"})},
-                    coords={"time": t, "depth": depth})
-    out = step_profiles(ds)
+    return xr.Dataset({"electrolyte_concentration": ((SAMPLE, DISTANCE), ce, {"units": "mol m-3", "long_name": "c"}),
+                       "electrolyte_potential": ((SAMPLE, DISTANCE), 0 * ce, {"units": "V", "long_name": "p"}),
+                       "segment": (SAMPLE, seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"}),
+                       PROTOCOL_TIME: (SAMPLE, t)}, coords={DISTANCE: depth})
+
+
+def test_step_profiles_sample_each_step_on_common_grids() -> None:
+    """The reduction samples the synthetic record exactly."""
+    from layerlab.aggregate.reducers import DEPTH_GRID_M, step_profiles
+
+    out = step_profiles(_rate_record())
     end = out["electrolyte_concentration"].sel(process="discharge", c_rate=1.0, step_fraction=1.0)
     inside = DEPTH_GRID_M <= 100e-6
     np.testing.assert_allclose(end.values[inside], 1000.0 + 30.0 * DEPTH_GRID_M[inside] * 1e6)
@@ -73,24 +79,52 @@ def test_step_profiles_sample_each_step_on_common_grids() -> None:
     np.testing.assert_allclose(start.values[inside], 1000.0)
 
 
+def test_runs_written_before_the_cf_names_read_as_today(tmp_path) -> None:
+    """Runs written with dims ``time`` / ``depth`` (before :mod:`layerlab.cfnames`) read in today's layout:
+    a rate test through ``combine_runs`` reduces as today's does; a wetting run's time is ``filling_time``; a
+    resolved run's ``profile_time`` dim becomes ``profile_sample``."""
+    from layerlab.aggregate.reducers import step_profiles
+    from layerlab.cfnames import PROFILE_SAMPLE, upgrade_legacy
+
+    new = _rate_record()
+    old_dims = {SAMPLE: "time", DISTANCE: "depth"}
+    old = xr.Dataset({k: (tuple(old_dims[d] for d in v.dims), v.values, v.attrs) for k, v in new.data_vars.items()
+                      if k != PROTOCOL_TIME},
+                     coords={"time": ("time", new[PROTOCOL_TIME].values, {"units": "s", "standard_name": "time"}),
+                             "depth": new[DISTANCE].values})
+    case = Case("L-Dry-S", 22.0, 0.55, 0.5)
+    old.to_netcdf(tmp_path / f"{case.name}.nc", engine="h5netcdf")
+    got = combine_runs(tmp_path, [case.name], reduce=step_profiles)
+    assert got.attrs["runs_found"] == 1
+    case_dims = {"architecture": 0, "loading": 0, "porosity": 0, "ls_ratio": 0}
+    xr.testing.assert_allclose(got["electrolyte_concentration"].isel(case_dims, drop=True),
+                               step_profiles(new)["electrolyte_concentration"])
+    wet = upgrade_legacy(xr.Dataset({"saturation": ("time", [0.0, 0.5])}, coords={"time": [0.0, 1.0]}))
+    assert wet["saturation"].dims == (FILLING_TIME,) and list(wet[FILLING_TIME].values) == [0.0, 1.0]
+    res = upgrade_legacy(xr.Dataset({"c_e": (("profile_time", "depth"), np.ones((2, 3)))},
+                                    coords={"profile_time": [5.0, 5.0], "depth": [1.0, 2.0, 3.0]}))
+    assert res["c_e"].dims == (PROFILE_SAMPLE, DISTANCE) and list(res["profile_time"].values) == [5.0, 5.0]
+    assert upgrade_legacy(new) is new
+
+
 def test_wetting_summary_puts_runs_on_common_grids() -> None:
     from layerlab.aggregate.reducers import WETTING_TIME_GRID_S, wetting_summary
 
     t = np.linspace(0.0, 0.5, 26)
     depth = np.linspace(2e-6, 98e-6, 7)
     a = {"units": "1", "long_name": "x"}
-    ds = xr.Dataset({"saturation": ("time", 2 * t, a), "outlet_electrolyte_fraction": ("time", t, a),
-                     "air_fraction_profile": ("depth", depth * 1e4, a),
+    ds = xr.Dataset({"saturation": (FILLING_TIME, 2 * t, a), "outlet_electrolyte_fraction": (FILLING_TIME, t, a),
+                     "air_fraction_profile": (DISTANCE, depth * 1e4, a),
                      "breakthrough_time": ((), 0.4, a), "trapped_air_fraction_final": ((), 0.01, a),
-                     "steady_state_time": ((), 0.45, a)}, coords={"time": t, "depth": depth})
+                     "steady_state_time": ((), 0.45, a)}, coords={FILLING_TIME: t, DISTANCE: depth})
     out = wetting_summary(ds)
     assert float(out["trapped_air_fraction"]) == 0.01 and float(out["breakthrough_time"]) == 0.4
     sat = out["saturation"].values
     before = WETTING_TIME_GRID_S <= 0.5
     np.testing.assert_allclose(sat[before], 2 * WETTING_TIME_GRID_S[before], atol=1e-12)
     assert np.isnan(sat[~before]).all()
-    prof = out["air_fraction_profile"].dropna("distance_from_collector")
-    np.testing.assert_allclose(prof.values, prof["distance_from_collector"].values * 1e4)
+    prof = out["air_fraction_profile"].dropna(DISTANCE)
+    np.testing.assert_allclose(prof.values, prof[DISTANCE].values * 1e4)
 
 
 def test_rate_curves_resample_each_step_at_equal_charge() -> None:
@@ -105,10 +139,10 @@ def test_rate_curves_resample_each_step_at_equal_charge() -> None:
     cap = np.concatenate([q_chg, [190.0, 195.0], q_dis])
     volt = np.concatenate([3.6 + 0.003 * q_chg, [4.3, 4.3], 4.2 - 0.004 * q_dis])
     a = {"units": "mA h g-1", "long_name": "x"}
-    ds = xr.Dataset({"capacity": ("time", cap, a), "voltage": ("time", volt, {"units": "V", "long_name": "v"}),
-                     "segment": ("time", seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"}),
-                     "discharge_capacity": ("c_rate", [150.0, np.nan], a)},
-                    coords={"time": np.arange(seg.size, dtype=float), "c_rate": [1.0, 2.0]})
+    ds = xr.Dataset({"capacity": (SAMPLE, cap, a), "voltage": (SAMPLE, volt, {"units": "V", "long_name": "v"}),
+                     "segment": (SAMPLE, seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"}),
+                     "discharge_capacity": ("c_rate", [150.0, np.nan], a),
+                     PROTOCOL_TIME: (SAMPLE, np.arange(seg.size, dtype=float))}, coords={"c_rate": [1.0, 2.0]})
     out = rate_curves(ds)
     dis = out.sel(process="discharge", c_rate=1.0)
     assert dis["curve_capacity"].size == CURVE_POINTS and float(dis["curve_capacity"][-1]) == 150.0

@@ -1,4 +1,5 @@
-"""Campaign datasets: documented dims, CF attributes, provenance and a lossless netCDF round trip.
+"""Campaign datasets: documented dims, CF attributes, provenance and a lossless netCDF round trip;
+CF 1.10 compliance (IOOS compliance-checker) of the datasets and of a file of every stage's writer.
 
 Every dataset of :data:`layerlab.aggregate.datasets.DATASETS` is built by the real ``aggregate``
 command from small synthetic per-run files, each made by the writing stage's own dataset
@@ -174,7 +175,8 @@ def _rate_result(c_rates, capacity: float, n_z: int, thickness_m: float, points:
             charge = q + np.linspace(0.0, dq, points)
             prof = [{"z": z, "c_e": 1000.0 + (1 if label.startswith("discharge") else -1) * tt * 1e-3 * z / z[-1],
                      "phi_e": -0.1 * z / z[-1], "phi_s": 3.8 + 0 * z, "present_L": z < thickness_m,
-                     "sto_surf_L": 0.5 + 0 * z, "j_L": 1.0 + 0 * z, "sto_avg_L": 0.5 + 0 * z} for tt in t]
+                     "sto_surf_L": 0.5 + 0 * z, "j_L": 1.0 + 0 * z,
+                     "sto_avg_L": 0.5 + 1e-5 * tt * (1 + z / z[-1])} for tt in t]
             res.segments.append(Segment("current", c, 3600.0, label=label))
             res.traces.append(SimpleNamespace(t_s=list(t), voltage_V=list(np.linspace(4.2, 3.0, points)),
                                               current_A_m2=[c * 10.0] * points, charge_C_m2=list(charge),
@@ -237,6 +239,49 @@ def _impedance_run(case: str) -> xr.Dataset:
 
 WRITERS = {"wetting": _wetting_run, "transport": _transport_run, "network": _network_run, "dfn": _dfn_run,
            "fullcell": _fullcell_run, "impedance": _impedance_run}
+
+
+def _resolved_run(case: str, dimension: int = 3) -> xr.Dataset:
+    """A resolved run as ``run_resolved`` makes it: a 1C discharge then a charge (the profile at the
+    discharge's end and the charge's start share a time stamp), per-particle end state in 3D, the
+    concentration maps of ``run_resolved2d`` in 2D."""
+    from layerlab.resolved.outputs import add_section_maps, to_dataset
+    from layerlab.resolved.solver import Trace
+
+    v, edges = _value(case), np.linspace(0.0, 60e-6, 7)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    traces, t0, q0 = [], 0.0, 0.0
+    for sign in (1.0, -1.0):
+        t = t0 + np.linspace(0.0, 1800.0, 5)
+        q = q0 + sign * 10.0 * (t - t0)
+        prof = {"c_e": 1000.0 + sign * mid * 1e6, "phi_e": -1e3 * mid, "reaction": sign * np.ones(6),
+                "stoichiometry": np.where(mid < 50e-6, 0.5 + 1e-3 * v, np.nan)}
+        traces.append(Trace(list(t), list(np.linspace(4.2, 3.5, 5)[::int(sign)]), [sign * 10.0] * 5, list(q),
+                            [1.0] * 5, [2.0] * 5, list(np.linspace(0.3, 0.8, 5)[::int(sign)]),
+                            [(t[0], prof), (t[-1], prof)], end_reason="voltage cut-off"))
+        t0, q0 = float(t[-1]), float(q[-1])
+    summary = {"discharge_capacity_C_m2": 18000.0, "discharge_capacity_mAh_g": 150.0 + v / 10,
+               "discharge_end_reason": "voltage cut-off", "initial_stoichiometry": 0.3,
+               "particle_max_concentration_mol_m3": 50000.0, "particle_volume_m3_m2": 3e-5, "mpi_ranks": 2}
+    particles = SimpleNamespace(sphere=np.arange(3), radius_m=np.array([5e-6, 2e-6, 2e-6]),
+                                population=np.array(["L", "S", "S"]), depth_m=np.array([5e-6, 20e-6, 40e-6]),
+                                volume_m3=np.array([5e-16, 3e-17, 3e-17]), stoichiometry=np.array([0.6, 0.7, 0.8]))
+    ds = to_dataset(traces, ["discharge", "charge"], edges, summary, dimension, particles if dimension == 3 else None)
+    if dimension == 2:
+        maps = [(tp, np.full((4, 3), 1000.0 + tp / 100)) for tr in traces for tp, _ in tr.profiles]
+        ds = add_section_maps(ds, maps, np.linspace(1e-6, 5e-6, 3), np.linspace(1e-6, 70e-6, 4), 2e4, "2D section")
+        ds.attrs.update({"dimension": 2, "air_map": "none", "disks": 3, "dry_disks": 0})
+    return ds
+
+
+def _resolved2d_run(case: str) -> xr.Dataset:
+    return _resolved_run(case, dimension=2)
+
+
+# stages no dataset of DATASETS reads: their file under results/ (``{case}``), writer, write_netcdf's extras
+RESOLVED_WRITERS = {"runs/resolved/{case}.nc": (_resolved_run, {"mesh": "mesh3d.msh"}),
+                    "runs/resolved2d/{case}.air.nc": (_resolved2d_run, {"packing": "packing2d.json",
+                                                                         "air_map_file": "wetting.nc"})}
 
 
 @pytest.fixture(scope="module")
@@ -356,48 +401,46 @@ def test_dataset_dims_cf_attributes_provenance_and_round_trip(campaign, aggregat
 
 
 # ---- CF conventions: the IOOS compliance-checker (CF 1.10) on every dataset and per-run file ------------
-def _cf_failures(path: Path, report: Path) -> dict[str, list[str]]:
-    """compliance-checker's CF 1.10 results for ``path`` (its JSON report written to ``report``):
-    the failed checks' messages by priority (high = error, medium = warning)."""
-    from compliance_checker.runner import CheckSuite, ComplianceChecker
-
-    CheckSuite.load_all_available_checkers()
-    ComplianceChecker.run_checker(str(path), ["cf:1.10"], 0, "normal", output_filename=str(report),
-                                  output_format="json")
-    import json
-    result = json.loads(report.read_text())["cf:1.10"]
-    out: dict[str, list[str]] = {}
-    for level in ("high_priorities", "medium_priorities"):
-        out[level] = [f"{c['name']}: {m}" for c in result.get(level, []) if c["value"][0] < c["value"][1]
-                      for m in (c["msgs"] or ["(no message)"])]
-    return out
-
-
-# Per-run files keep the dimension names ``time`` (seconds from the run's start) and ``depth``, which
-# compliance-checker reads as CF's calendar time and geophysical depth; the campaign datasets rename
-# them (layerlab.aggregate.reducers).  These findings, and the repeated time stamp where one DFN
-# protocol step ends and the next starts, are the only ones tolerated in per-run files.
-PER_RUN_NAME_FINDINGS = ("§3.1 Units: time must be in a valid units format <unit> since <epoch> not s",
-                         "§4.4 Time Coordinate: time does not have correct time units",
-                         "§5.1 Independent Latitude, Longitude, Vertical, and Time Axes: Coordinate variable 'depth'",
-                         '§1.2 Terminology: Coordinate variable "time" must be strictly monotonic')
-
-
 @pytest.mark.parametrize("name", list(SCHEMA))
-def test_cf_checker_passes_every_campaign_dataset(aggregated, name, tmp_path) -> None:
+def test_cf_checker_passes_every_campaign_dataset(aggregated, name, cf_check) -> None:
     """Zero CF 1.10 errors (and warnings) in each aggregated dataset written by ``aggregate``."""
-    pytest.importorskip("compliance_checker")
-    failures = _cf_failures(aggregated(name), tmp_path / "cf.json")
-    assert failures == {"high_priorities": [], "medium_priorities": []}, f"{name}: {failures}"
+    assert cf_check(aggregated(name)) == [], name
 
 
-@pytest.mark.parametrize("stage", list(WRITERS))
-def test_cf_checker_passes_every_per_run_file(campaign, stage, tmp_path) -> None:
-    """No CF 1.10 error in a per-run file of each stage, as the stage's writer made it, beyond the
-    dimension-name findings above (units, fill values, attributes all pass)."""
-    pytest.importorskip("compliance_checker")
+@pytest.fixture(scope="module")
+def run_files(campaign) -> dict[str, Path]:
+    """One file per netCDF-writing stage: the campaign's first run of each stage of the datasets, and
+    the resolved stages' files written beside them (``resolve3d`` and ``resolve2d`` runs of a design
+    of the rate sweep, and ``resolve3d-compare``'s dataset of that 3D run beside its DFN run)."""
+    from layerlab.resolved.compare3d import compare
+
     _, config = campaign
-    run = next(p for name in DATASETS for p in dataset_run_files(config, name) if p.parent.name == stage)
-    errors = [m for m in _cf_failures(run, tmp_path / "cf.json")["high_priorities"]
-              if not m.startswith(PER_RUN_NAME_FINDINGS)]
-    assert errors == [], f"{stage}: {errors}"
+    files: dict[str, Path] = {}
+    for name in DATASETS:
+        for run in dataset_run_files(config, name):
+            files.setdefault(run.parent.name, run)
+    dfn = files["dfn"]
+    root = Path(config["results_dir"])
+    case = parse_case(dfn.stem).with_seed(0).name
+    for pattern, (writer, extras) in RESOLVED_WRITERS.items():
+        path = root / pattern.format(case=case)
+        write_netcdf(writer(case), path, config, case=case, **extras)
+        files[path.parent.name] = path
+    files["resolved3d"] = root / "datasets" / "resolved3d.nc"
+    write_netcdf(compare([str(files["resolved"])], [str(dfn)]), files["resolved3d"], None,
+                 sources=f"{files['resolved']} {dfn}")
+    return files
+
+
+PER_RUN_STAGES = (*WRITERS, "resolved", "resolved2d", "resolved3d")
+
+
+@pytest.mark.parametrize("stage", PER_RUN_STAGES)
+def test_cf_checker_passes_every_per_run_file(run_files, stage, cf_check) -> None:
+    """Zero CF 1.10 errors and warnings in a file of every stage that writes netCDF, as the stage's
+    writer makes it: wetting (+ air map, snapshots), transport, network, dfn (rate test), fullcell (rate
+    test + cycling), impedance, resolved (``resolve3d``, with particles), resolved2d (``resolve2d``, with
+    maps) and resolved3d (``resolve3d-compare``'s dataset).  (The network r_c scan and the mechanism
+    check write JSON / CSV.)  No ``time`` / ``depth`` (:mod:`layerlab.cfnames`), strictly monotonic
+    coordinates, udunits units, a title."""
+    assert cf_check(run_files[stage]) == [], stage

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from layerlab.cases import parse_case
+from layerlab.cfnames import DISTANCE
 from layerlab.config import validate_config
 from layerlab.electrochem.cell import HalfCell, cathode_from_design
 from layerlab.electrochem.commands import mechanism_attrs, prepare_case
@@ -143,13 +144,14 @@ def test_intermixing_sets_the_band_width(base_cfg: dict) -> None:
 
 
 # ---- wetting -------------------------------------------------------------------------------------
-def _wetting_file(path, case: str, air, thickness_m: float = 140e-6) -> None:
+def _wetting_file(path, case: str, air, thickness_m: float = 140e-6, dim: str = DISTANCE) -> None:
+    """A wetting run's air profile (``dim="depth"``: as written before :mod:`layerlab.cfnames`)."""
     xr = pytest.importorskip("xarray")
     n = len(air)
     depth = (np.arange(n) + 0.5) * thickness_m / n
-    ds = xr.Dataset({"air_fraction_profile": ("depth", np.asarray(air, float),
+    ds = xr.Dataset({"air_fraction_profile": (dim, np.asarray(air, float),
                                               {"units": "1", "long_name": "air fraction of the pore area"})},
-                    coords={"depth": ("depth", depth, {"units": "m"})}, attrs={"case": case})
+                    coords={dim: (dim, depth, {"units": "m"})}, attrs={"case": case})
     ds.to_netcdf(path, engine="h5netcdf")
 
 
@@ -170,8 +172,8 @@ def test_wetting_constant_air_removes_that_share(base_cfg: dict, tmp_path, case:
     """Air fraction a everywhere: electrolyte volume, active material, electrolyte lithium and
     capacity all scale by (1 - a); thickness, solids and 1C stay."""
     a = 0.2
-    for seed, val in ((0, 0.1), (1, 0.3)):                      # mean over seeds = 0.2
-        _wetting_file(tmp_path / f"{case}_seed{seed}.nc", f"{case}_seed{seed}", np.full(20, val))
+    for seed, val, dim in ((0, 0.1, DISTANCE), (1, 0.3, "depth")):      # mean over seeds = 0.2; seed 1 an old run
+        _wetting_file(tmp_path / f"{case}_seed{seed}.nc", f"{case}_seed{seed}", np.full(20, val), dim=dim)
     dry = prepare_case(base_cfg, case).cell
     wet = prepare_case(_wet_cfg(base_cfg, tmp_path, bins=5), case).cell
     assert wet.cathode.thickness_m == pytest.approx(dry.cathode.thickness_m, rel=1e-14)

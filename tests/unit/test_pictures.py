@@ -85,6 +85,15 @@ def test_wetting_panels_show_each_saved_phase_field_and_its_wet_share() -> None:
         assert f"{100 * wet / pores:.0f} % of pores wet" in ax.get_title()
 
 
+def test_snapshots_at_one_time_are_kept_once() -> None:
+    """One step past two snapshot times, and the run ending on a snapshot's step, record the same
+    state twice: kept once (the later entry), so that ``snapshot_time`` stays strictly increasing."""
+    a, b = np.ones((6, 4)), -np.ones((6, 4))
+    ds = _run([(0.1, b), (0.1, b), (0.2, a), (0.3, b), (0.3, a)])
+    np.testing.assert_array_equal(ds["snapshot_time"].values, [0.1, 0.2, 0.3])
+    np.testing.assert_array_equal(ds["electrolyte_fraction_snapshot"].values[:, 0, 0], [0.0, 1.0, 1.0])
+
+
 @pytest.fixture(autouse=True)
 def _no_stale_log_handlers():
     yield

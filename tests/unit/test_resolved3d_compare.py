@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from layerlab.cfnames import DISTANCE, PROFILE_SAMPLE, PROTOCOL_TIME, SAMPLE
 from layerlab.resolved.compare3d import dfn_metrics, resolved_metrics, table_csv
+
 
 CMAX = 50000.0
 
@@ -25,11 +27,12 @@ def _dfn() -> xr.Dataset:
     mpc[:, 0, 3:] = np.nan
     mpc[:, 1] = CMAX * (0.3 + frac[:, None] * np.array([0.1, 0.1, 0.3, 0.3, 0.3]))   # S: top-loaded
     return xr.Dataset(
-        {"voltage": ("time", volt), "capacity": ("time", cap),
-         "segment": ("time", seg, {"flag_meanings": "charge_before_1C discharge_1C"}),
-         "electrolyte_concentration": (("time", "depth"), ce),
-         "mean_particle_concentration": (("time", "population", "depth"), mpc)},
-        coords={"time": np.arange(len(seg), dtype=float), "depth": depth, "population": ["L", "S"]})
+        {"voltage": (SAMPLE, volt), "capacity": (SAMPLE, cap),
+         "segment": (SAMPLE, seg, {"flag_meanings": "charge_before_1C discharge_1C"}),
+         PROTOCOL_TIME: (SAMPLE, np.arange(len(seg), dtype=float)),
+         "electrolyte_concentration": ((SAMPLE, DISTANCE), ce),
+         "mean_particle_concentration": ((SAMPLE, "population", DISTANCE), mpc)},
+        coords={DISTANCE: depth, "population": ["L", "S"]})
 
 
 def test_dfn_metrics_read_at_the_cut_off() -> None:
@@ -52,13 +55,14 @@ def _resolved() -> xr.Dataset:
                    [850.0, 900.0, 1000.0, 1100.0]])
     st = np.array([[0.3, 0.3, 0.3, np.nan]] * 3 + [[0.4, 0.5, 0.6, np.nan]])
     ds = xr.Dataset(
-        {"voltage": ("time", [4.3, 4.0, 3.7, 3.5]), "segment": ("time", [0, 0, 0, 0]),
+        {"voltage": (SAMPLE, [4.3, 4.0, 3.7, 3.5]), "segment": (SAMPLE, [0, 0, 0, 0]), PROTOCOL_TIME: (SAMPLE, t),
          "segment_label": ("segment_index", ["discharge"]),
-         "c_e": (("profile_time", "depth"), ce), "stoichiometry": (("profile_time", "depth"), st),
+         "c_e": ((PROFILE_SAMPLE, DISTANCE), ce), "stoichiometry": ((PROFILE_SAMPLE, DISTANCE), st),
+         "profile_time": (PROFILE_SAMPLE, t),
          "particle_population": ("particle", ["L", "L", "S"]),
          "particle_volume": ("particle", [1.0, 3.0, 2.0]),
          "particle_end_stoichiometry": ("particle", [0.5, 0.7, 0.4])},
-        coords={"time": t, "profile_time": t, "depth": depth, "segment_index": [0]})
+        coords={DISTANCE: depth, "segment_index": [0]})
     ds.attrs.update({"initial_stoichiometry": 0.3, "discharge_capacity_mAh_g": 150.0})
     return ds
 

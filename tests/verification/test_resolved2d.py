@@ -73,7 +73,7 @@ def test_maps_and_profiles(wet) -> None:
     ds, model = wet
     cmap = ds["c_e_map"]
     assert "2D" in cmap.attrs["long_name"] and "tortuosity" in cmap.attrs["caveat"]
-    assert cmap.sizes["map_time"] == len(ds["map_time"]) >= 4
+    assert cmap.sizes["map_sample"] == len(ds["map_time"]) >= 4
     dod = ds["map_depth_of_discharge"].values
     assert dod[0] == 0 and np.all(np.diff(dod) > 0) and dod[-1] == pytest.approx(1.0, abs=0.02)
     c = cmap.values

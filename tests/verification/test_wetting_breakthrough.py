@@ -57,7 +57,7 @@ def test_cylinder_array_breakthrough_time(mpi_tmp_path, record_property) -> None
         assert float(ds.breakthrough_time) == pytest.approx(metrics["breakthrough_time"])
         assert ds.phi_final.attrs["geometry_case"] == "L-S_load29.6_por0.55_ls0.5_seed0"
         # electrolyte enters at exactly U x width (mass balance of the inlet condition)
-        t, area = ds.time.values, ds.electrolyte_area.values
+        t, area = ds.filling_time.values, ds.electrolyte_area.values
         sel = (t > 0.02) & (t < 0.12)
         rate = np.polyfit(t[sel], area[sel], 1)[0]
         record_property("inflow_rate_relative_error", rate / (1e-4 * width) - 1)
@@ -66,7 +66,7 @@ def test_cylinder_array_breakthrough_time(mpi_tmp_path, record_property) -> None
         t_array = crossing_time(t, ds.saturation.values)
         record_property("array_crossing_relative_error", t_array / (porosity * (yt - yb) / 1e-4) - 1)
         assert abs(t_array / (porosity * (yt - yb) / 1e-4) - 1) < 0.10, (t_array, porosity * (yt - yb) / 1e-4)
-        assert ds.depth.size == 20 and np.all(np.isfinite(ds.air_fraction_profile.values))
+        assert ds.distance_from_collector.size == 20 and np.all(np.isfinite(ds.air_fraction_profile.values))
         assert out.with_suffix(".phi.bp").is_dir() and out.with_suffix(".snapshots.bp").is_dir()
         assert not out.with_suffix(".ckpt").exists()
         # final phase raster: NaN on the cylinders (solid), 0/1 elsewhere, tied to the packing file
@@ -85,7 +85,7 @@ def test_cylinder_array_breakthrough_time(mpi_tmp_path, record_property) -> None
         # the final phase are those of the air map; the front has not reached the array at 0.05 s
         snap = ds.electrolyte_fraction_snapshot
         assert snap.snapshot_time.values[0] == pytest.approx(0.05, abs=2e-3)
-        assert snap.snapshot_time.values[-1] == pytest.approx(float(ds.time[-1]), abs=1e-6)
+        assert snap.snapshot_time.values[-1] == pytest.approx(float(ds.filling_time[-1]), abs=1e-6)
         np.testing.assert_array_equal(np.isnan(snap.values), np.broadcast_to(solid, snap.shape))
         np.testing.assert_array_equal(snap.values[-1][~solid] < 0.5, air[~solid] == 1.0)
         assert np.all(snap.values[0][gy < yb] < 0.5) and np.all(snap.values[0][gy > height - 1 * UM] > 0.5)

@@ -63,7 +63,7 @@ def test_small_packing_fills_to_breakthrough_with_bounded_phi(mpi_tmp_path, repo
         pore_area_electrode = float(ds.attrs["electrode_pore_area_m2"])
         phi = ds.phi_final.values
         assert np.all(np.isfinite(phi)) and np.abs(phi).max() < 1.2, np.abs(phi).max()
-        t, area = ds.time.values, ds.electrolyte_area.values
+        t, area = ds.filling_time.values, ds.electrolyte_area.values
         tb = metrics["breakthrough_time"]
         assert np.isfinite(tb)
         sel = (t > 0.03) & (t < 0.9 * tb)     # after the initial profile has relaxed to the inlet value

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from layerlab.cases import Case, parse_case
+from layerlab.cfnames import upgrade_legacy
 from layerlab.io import load_netcdf_input
 
 log = logging.getLogger("layerlab.aggregate")
@@ -79,7 +80,7 @@ def combine_runs(run_dir: str | Path, case_names: Sequence[str], variables: Iter
             missing.append(case.name)
             log.warning("missing run: %s", path)
             continue
-        ds = load_netcdf_input(path, "runs", "a per-run netCDF of the campaign")
+        ds = upgrade_legacy(load_netcdf_input(path, "runs", "a per-run netCDF of the campaign"))
         if reduce is not None:
             ds = reduce(ds)
         if variables is not None:

@@ -15,8 +15,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from layerlab.aggregate.reducers import DISTANCE
 from layerlab.aggregate.select import select, select_scalar
+from layerlab.cfnames import DISTANCE
 from layerlab.orderings import TIE_REL, Row, best_row, ordering_row  # noqa: F401 (re-exported)
 from layerlab.reference import TARGETS_FILE, load_targets, rate_blocks  # noqa: F401 (re-exported)
 
@@ -234,7 +234,7 @@ def capacity_dataset(caps: Mapping[tuple[str, float], float]) -> xr.Dataset:
         arr[(dims["architecture"].index(c.architecture), dims["loading"].index(c.loading_mg_cm2),
              dims["porosity"].index(c.porosity), dims["ls_ratio"].index(c.ls_ratio),
              dims["c_rate"].index(float(r)))] = v
-    return xr.Dataset({"discharge_capacity": (tuple(dims), arr, {"units": "mAh g-1"})}, coords=dims)
+    return xr.Dataset({"discharge_capacity": (tuple(dims), arr, {"units": "mA h g-1"})}, coords=dims)
 
 
 def calibration_capacities(summary: Mapping, set_name: str) -> dict[tuple[str, float], float] | None:

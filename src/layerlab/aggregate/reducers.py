@@ -6,8 +6,8 @@ fixed number of fractions of the step's duration and on a common grid of distanc
 collector; :func:`rate_curves` resamples each step's voltage at points of equal charge (Fig. S9).
 
 Dimension names avoid CF's reserved ``time`` / ``depth`` (compliance-checker then demands a
-calendar epoch and a geophysical depth): ``step_fraction``, ``filling_time``,
-``distance_from_collector``.
+calendar epoch and a geophysical depth), as the per-run files do (:mod:`layerlab.cfnames`):
+``step_fraction``, ``filling_time``, ``distance_from_collector``.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import re
 import numpy as np
 import xarray as xr
 
+from layerlab.cfnames import DISTANCE, DISTANCE_ATTRS, FILLING_TIME, PROTOCOL_TIME
+
 DEPTH_GRID_M = np.linspace(0.0, 250e-6, 101)   # common grid (2.5 um); NaN beyond a run's domain
 TIME_FRACTIONS = np.linspace(0.0, 1.0, 11)
 CURVE_POINTS = 51                                # points of equal charge per voltage-capacity curve
 PROCESSES = ["charge", "discharge"]
 _STEP_RE = re.compile(r"^(discharge|charge_before)_([0-9.]+)C$")
-DISTANCE = "distance_from_collector"
-DISTANCE_ATTRS = {"long_name": "distance from the current collector through the thickness", "units": "m"}
 
 
 def _steps(ds: xr.Dataset) -> dict[tuple[str, float], int]:
@@ -59,12 +59,12 @@ def step_profiles(ds: xr.Dataset, variables: tuple[str, ...] = ("electrolyte_con
             mask = ds["segment"].values == index
             if mask.sum() < 2:
                 continue
-            t = ds["time"].values[mask]
-            values = ds[var].values[mask]                      # (time, depth)
+            t = ds[PROTOCOL_TIME].values[mask]
+            values = ds[var].values[mask]                      # (sample, distance)
             times = t[0] + TIME_FRACTIONS * (t[-1] - t[0])
             at_t = np.array([[np.interp(tt, t, values[:, j]) for j in range(values.shape[1])]
-                             for tt in times])                # (fraction, depth)
-            depth = ds["depth"].values
+                             for tt in times])                # (fraction, distance)
+            depth = ds[DISTANCE].values
             inside = DEPTH_GRID_M <= depth[-1] * (1 + 1e-12)
             for k, row in enumerate(at_t):
                 data[processes.index(process), c_rates.index(c_rate), k, inside] = np.interp(
@@ -114,15 +114,15 @@ WETTING_TIME_GRID_S = np.linspace(0.0, 2.0, 201)   # common time grid (10 ms); N
 def wetting_summary(ds: xr.Dataset) -> xr.Dataset:
     """A wetting run on common grids: the scalars, ``saturation`` over ``filling_time``, the air profile
     over ``distance_from_collector``."""
-    t = ds["time"].values
+    t = ds[FILLING_TIME].values
     sat = np.interp(WETTING_TIME_GRID_S, t, ds["saturation"].values, right=np.nan)
     outlet = np.interp(WETTING_TIME_GRID_S, t, ds["outlet_electrolyte_fraction"].values, right=np.nan)
-    depth = ds["depth"].values
+    depth = ds[DISTANCE].values
     inside = (DEPTH_GRID_M >= depth[0]) & (DEPTH_GRID_M <= depth[-1])
     profile = np.full(DEPTH_GRID_M.size, np.nan)
     profile[inside] = np.interp(DEPTH_GRID_M[inside], depth, ds["air_fraction_profile"].values)
     time_attrs = {"long_name": "time since the start of filling", "units": "s"}
-    t_dim = "filling_time"
+    t_dim = FILLING_TIME
     extra = {}
     if "outlet_electrolyte_flux_fraction" in ds:        # runs before issue 16 lack the series
         from layerlab.wetting.metrics import breakthrough_variants

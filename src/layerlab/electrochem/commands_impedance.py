@@ -56,6 +56,7 @@ def impedance_dataset(f_hz, Z, fit, diffusivity_m2_s: float, attrs: Mapping[str,
         data[name] = ((), float(val), {"units": units, "long_name": long_name})
     ds = xr.Dataset(data, coords={"frequency": ("frequency", np.asarray(f_hz), {
         "units": "Hz", "long_name": "frequency of the current perturbation"})})
+    ds.attrs["title"] = "DFN impedance spectrum with the Warburg fit (layerlab.electrochem)"
     ds.attrs.update({k: v for k, v in attrs.items() if v is not None})
     if fit:
         ds.attrs.update(warburg_f_low_hz=fit.f_low_hz, warburg_f_high_hz=fit.f_high_hz,

@@ -36,7 +36,7 @@ documented, physically grounded way; ``mechanisms.active`` in the config lists t
     NMC83 set exists: the values carry their source, or are fitted by ``layerlab calibrate``).
 ``wetting``
     Incomplete wetting from the wetting stage: the steady air fraction of the pore space per
-    depth, ``a(z)`` (``air_fraction_profile`` over ``depth`` of ``<runs_dir>/<case>_seed*.nc``,
+    depth, ``a(z)`` (``air_fraction_profile`` over ``distance_from_collector`` of ``<runs_dir>/<case>_seed*.nc``,
     mean over seeds, mapped on the relative depth ``z / H``, regrouped into ``bins`` equal slabs)
     splits the layers into sub-layers with ``eps -> eps (1 - a)`` (electrolyte volume) and active
     fraction ``-> x (1 - a)`` (dry particles do not react); inactive solids and explicit
@@ -54,6 +54,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from layerlab.cfnames import DISTANCE, upgrade_legacy
 from layerlab.cases import Case, parse_case
 from layerlab.design import ElectrodeDesign
 from layerlab.electrochem.cell import CathodeSpec, LayerSpec
@@ -297,7 +298,8 @@ def air_profile(settings: Mapping[str, Any], case: Case, config: Mapping[str, An
             "run the wetting stage for this design, or map it with mechanisms.wetting.substitute")
     profiles = []
     for path in files:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
+        with xr.open_dataset(path, engine="h5netcdf") as raw:
+            ds = upgrade_legacy(raw)
             got = parse_case(str(ds.attrs.get("case", "")))
             same = (got.architecture == want.architecture and np.isclose(got.loading_mg_cm2, want.loading_mg_cm2)
                     and np.isclose(got.porosity, want.porosity) and np.isclose(got.ls_ratio, want.ls_ratio))
@@ -305,13 +307,14 @@ def air_profile(settings: Mapping[str, Any], case: Case, config: Mapping[str, An
             require("air_fraction_profile" in ds, f"{f}.runs_dir", f"{path} has no 'air_fraction_profile'",
                     "a wetting-stage netCDF")
             air = ds["air_fraction_profile"]
-            require(air.dims == ("depth",) and air.attrs.get("units") == "1", f"{f}.runs_dir",
+            require(air.dims == (DISTANCE,) and air.attrs.get("units") == "1", f"{f}.runs_dir",
                     f"{path}: air_fraction_profile dims {air.dims}, units {air.attrs.get('units')!r}",
-                    "a dimensionless profile over 'depth'")
-            depth = ds["depth"].values.astype(float)
+                    f"a dimensionless profile over {DISTANCE!r}")
+            depth = ds[DISTANCE].values.astype(float)
             h = 2.0 * depth[0]
             require(np.allclose(depth, h * (np.arange(len(depth)) + 0.5), rtol=1e-6), f"{f}.runs_dir",
-                    f"{path}: depth is not the centres of equal bins from the current collector", "equal bins")
+                    f"{path}: {DISTANCE} is not the centres of equal bins from the current collector",
+                    "equal bins")
             profiles.append((depth, air.values.astype(float)))
     n = len(profiles[0][0])
     require(all(len(d) == n for d, _ in profiles), f"{f}.runs_dir", "seeds have different depth bins", "equal bins")

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from layerlab.cfnames import DISTANCE, PROTOCOL_TIME, PROTOCOL_TIME_ATTRS, SAMPLE
 from layerlab.electrochem.dfn import DFNModel
 from layerlab.electrochem.protocols import ProtocolResult
 from layerlab.units import MAH_G_TO_C_KG
@@ -17,7 +18,8 @@ def _var(dims: tuple[str, ...], data: Any, units: str, long_name: str, **attrs: 
 
 
 def protocol_dataset(model: DFNModel, result: ProtocolResult, attrs: Mapping[str, Any] | None = None):
-    """Time series, capacities per C-rate and depth profiles of one run as an xarray Dataset."""
+    """Time series (over ``sample``, with ``protocol_time``), capacities per C-rate and profiles through
+    the thickness (over ``distance_from_collector``) of one run as an xarray Dataset."""
     import xarray as xr
     cath = model.cell.cathode
     mass = cath.active_mass_kg_m2
@@ -35,20 +37,21 @@ def protocol_dataset(model: DFNModel, result: ProtocolResult, attrs: Mapping[str
     seg_start = np.array([result.traces[k].charge_C_m2[0] for k in seg])
     seg_cap = np.abs(Q_arr - seg_start)
     data: dict[str, tuple] = {
-        "voltage": _var(("time",), V, "V", "terminal cell voltage (full cell: cathode vs graphite)"
+        "voltage": _var((SAMPLE,), V, "V", "terminal cell voltage (full cell: cathode vs graphite)"
                         if model.cell.anode is not None else "cell voltage (cathode vs Li)"),
-        "current_density": _var(("time",), I, "A m-2", "current density, discharge positive"),
-        "charge": _var(("time",), Q_arr, "C m-2", "net charge passed since the start (discharge positive)"),
-        "segment": _var(("time",), seg_arr, "1", "index of the protocol step",
+        "current_density": _var((SAMPLE,), I, "A m-2", "current density, discharge positive"),
+        "charge": _var((SAMPLE,), Q_arr, "C m-2", "net charge passed since the start (discharge positive)"),
+        "segment": _var((SAMPLE,), seg_arr, "1", "index of the protocol step",
                         flag_values=list(range(len(result.segments))),
                         flag_meanings=" ".join(s.label.replace(" ", "_") for s in result.segments)),
     }
     if mass:
-        data["capacity"] = _var(("time",), seg_cap / mass / MAH_G_TO_C_KG, "mA h g-1",
+        data["capacity"] = _var((SAMPLE,), seg_cap / mass / MAH_G_TO_C_KG, "mA h g-1",
                                 "charge passed within the current protocol step per active mass")
     else:
-        data["capacity"] = _var(("time",), seg_cap, "C m-2", "charge passed within the current protocol step")
-    coords: dict[str, Any] = {"time": ("time", np.array(t), {"units": "s", "long_name": "time", "standard_name": "time"})}
+        data["capacity"] = _var((SAMPLE,), seg_cap, "C m-2", "charge passed within the current protocol step")
+    data[PROTOCOL_TIME] = _var((SAMPLE,), t, **PROTOCOL_TIME_ATTRS)
+    coords: dict[str, Any] = {}
     if result.discharge_c_rates:
         coords["c_rate"] = ("c_rate", np.array(result.discharge_c_rates), {"units": "h-1", "long_name": "discharge C-rate"})
         qd = np.array(result.discharge_capacity_C_m2)
@@ -61,26 +64,26 @@ def protocol_dataset(model: DFNModel, result: ProtocolResult, attrs: Mapping[str
         data["discharge_capacity_areal"] = _var(("c_rate",), qd, "C m-2", "discharge capacity per electrode area")
     if profiles:
         z = profiles[0]["z"]
-        coords["depth"] = ("depth", z, {"units": "m", "long_name":
-                                        "depth from the current collector (separator beyond the electrode thickness)"})
+        coords[DISTANCE] = (DISTANCE, z, {"units": "m", "long_name": "distance from the current collector "
+                                                                     "(separator beyond the electrode thickness)"})
         coords["population"] = ("population", np.array(list(model.pops)), {"long_name": "particle population"})
         stack = lambda key: np.array([p[key] for p in profiles])  # noqa: E731
-        data["electrolyte_concentration"] = _var(("time", "depth"), stack("c_e"), "mol m-3",
+        data["electrolyte_concentration"] = _var((SAMPLE, DISTANCE), stack("c_e"), "mol m-3",
                                                  "electrolyte salt concentration")
-        data["electrolyte_potential"] = _var(("time", "depth"), stack("phi_e"), "V",
+        data["electrolyte_potential"] = _var((SAMPLE, DISTANCE), stack("phi_e"), "V",
                                              "electrolyte potential vs the Li foil")
-        data["solid_potential"] = _var(("time", "depth"), stack("phi_s"), "V", "solid-phase potential")
+        data["solid_potential"] = _var((SAMPLE, DISTANCE), stack("phi_s"), "V", "solid-phase potential")
         cmax = model.cell.params.positive.max_concentration_mol_m3
         present = np.array([profiles[0][f"present_{p}"] for p in model.pops])
         surf = np.array([[p[f"sto_surf_{pop}"] for pop in model.pops] for p in profiles]) * cmax
         jj = np.array([[p[f"j_{pop}"] for pop in model.pops] for p in profiles])
         avg = np.array([[p[f"sto_avg_{pop}"] for pop in model.pops] for p in profiles]) * cmax
         mask = np.broadcast_to(~present[None], surf.shape)
-        data["surface_concentration"] = _var(("time", "population", "depth"), np.where(mask, np.nan, surf),
+        data["surface_concentration"] = _var((SAMPLE, "population", DISTANCE), np.where(mask, np.nan, surf),
                                              "mol m-3", "particle surface concentration (NaN: population absent)")
-        data["mean_particle_concentration"] = _var(("time", "population", "depth"), np.where(mask, np.nan, avg),
+        data["mean_particle_concentration"] = _var((SAMPLE, "population", DISTANCE), np.where(mask, np.nan, avg),
                                                    "mol m-3", "volume-averaged particle concentration")
-        data["reaction_current"] = _var(("time", "population", "depth"), np.where(mask, np.nan, jj),
+        data["reaction_current"] = _var((SAMPLE, "population", DISTANCE), np.where(mask, np.nan, jj),
                                         "A m-2", "reaction current per particle surface, anodic positive")
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update({k: str(v) for k, v in (attrs or {}).items()})

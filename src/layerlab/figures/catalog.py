@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from layerlab.aggregate.reducers import DISTANCE
 from layerlab.aggregate.select import select
 from layerlab.aggregate.wetting_stats import seed_stats
+from layerlab.cfnames import DISTANCE
 from layerlab.reference import block_of_figure
 from layerlab.figures.plots import ARCH_COLORS, FigureSpec, _note, bar_figure, capacity_figure, line_figure
 

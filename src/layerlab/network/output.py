@@ -63,6 +63,8 @@ def to_dataset(studies: Sequence[NetworkStudy], r_c_ohm_m2: Sequence[float], cas
                                                      "particle contacts; collector: collector contacts; top: "
                                                      "virtual top electrode (not in the conductivities)"}),
     }
-    out_attrs = {"case": case, **{k: v for k, v in first.attrs.items() if not k.endswith("_s")}}
+    out_attrs = {"title": "network run: electronic conductivity of the particle network of one packing "
+                          "(layerlab.network)",
+                 "case": case, **{k: v for k, v in first.attrs.items() if not k.endswith("_s")}}
     out_attrs.update(attrs or {})
     return xr.Dataset(data_vars, coords=coords, attrs=out_attrs)

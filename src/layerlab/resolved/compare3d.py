@@ -23,9 +23,10 @@ from typing import Sequence
 import numpy as np
 
 from layerlab.cases import parse_case
+from layerlab.cfnames import DISTANCE, PROTOCOL_TIME, upgrade_legacy
 
 METRICS = {
-    "capacity_mAh_g": ("mAh g-1", "1C discharge capacity per active mass"),
+    "capacity_mAh_g": ("mA h g-1", "1C discharge capacity per active mass"),
     "ce_spread_mol_m3": ("mol m-3", "largest depth spread of the electrolyte concentration during the discharge"),
     "top_bottom_utilisation": ("1", "stoichiometry change of the separator-side half over the collector-side half"),
     "utilisation_L": ("1", "mean stoichiometry change of the L particles during the discharge"),
@@ -51,7 +52,7 @@ def discharge_end_voltage(ds) -> float:
 def resolved_metrics(ds) -> dict[str, float]:
     """Metrics of one resolved run (a ``resolve3d`` dataset with particle variables)."""
     dis = ds["segment_label"].values.tolist().index("discharge")
-    t_end = float(ds["time"].values[ds["segment"].values == dis].max())
+    t_end = float(ds[PROTOCOL_TIME].values[ds["segment"].values == dis].max())
     pt = ds["profile_time"].values <= t_end + 1e-9
     ce = ds["c_e"].values[pt]
     st = ds["stoichiometry"].values[pt]
@@ -66,7 +67,7 @@ def resolved_metrics(ds) -> dict[str, float]:
 
     return {"capacity_mAh_g": float(ds.attrs["discharge_capacity_mAh_g"]),
             "ce_spread_mol_m3": float(np.nanmax(np.nanmax(ce, axis=1) - np.nanmin(ce, axis=1))),
-            "top_bottom_utilisation": _halves(ds["depth"].values, st[-1] - s0),
+            "top_bottom_utilisation": _halves(ds[DISTANCE].values, st[-1] - s0),
             "utilisation_L": mean("L"), "utilisation_S": mean("S")}
 
 
@@ -86,10 +87,10 @@ def dfn_metrics(ds, cmax_mol_m3: float, v_cut_V: float, c_rate: float = 1.0) -> 
         cap = float(q[n])
     sel = idx[: n + 1]
     ce = ds["electrolyte_concentration"].values[sel]
-    mpc = ds["mean_particle_concentration"].values[sel]          # (time, population, depth)
-    dsto = (mpc[-1] - mpc[0]) / cmax_mol_m3                            # (population, depth)
+    mpc = ds["mean_particle_concentration"].values[sel]          # (sample, population, distance)
+    dsto = (mpc[-1] - mpc[0]) / cmax_mol_m3                            # (population, distance)
     pops = [str(p) for p in ds["population"].values]
-    depth = ds["depth"].values
+    depth = ds[DISTANCE].values
     total = np.nansum(np.where(np.isfinite(dsto), dsto, 0.0), axis=0) / np.maximum(
         np.sum(np.isfinite(dsto), axis=0), 1)
     present = np.any(np.isfinite(dsto), axis=0)
@@ -107,6 +108,7 @@ def compare(resolved: Sequence[str], dfn: Sequence[str]):
     cases, rows = [], {m: [] for m in MODELS}
     for rpath, dpath in zip(resolved, dfn):
         with xr.open_dataset(rpath, engine="h5netcdf") as r, xr.open_dataset(dpath, engine="h5netcdf") as d:
+            r, d = upgrade_legacy(r), upgrade_legacy(d)
             rows["resolved"].append(resolved_metrics(r))
             rows["dfn"].append(dfn_metrics(d, float(r.attrs["particle_max_concentration_mol_m3"]),
                                            discharge_end_voltage(r)))
@@ -115,7 +117,8 @@ def compare(resolved: Sequence[str], dfn: Sequence[str]):
                    {"units": u, "long_name": ln}) for name, (u, ln) in METRICS.items()}
     return xr.Dataset(data, coords={
         "case": ("case", np.array(cases), {"long_name": "case (design and packing seed)"}),
-        "model": ("model", np.array(MODELS), {"long_name": "resolved 3D half cell or DFN"})})
+        "model": ("model", np.array(MODELS), {"long_name": "resolved 3D half cell or DFN"})},
+        attrs={"title": "resolved 3D half cells beside the DFN on the same designs (layerlab.resolved)"})
 
 
 def table_csv(ds) -> str:
@@ -139,24 +142,25 @@ def figure(rpath: str, dpath: str, out: str) -> None:
     from layerlab.figures.plots import save_figure
 
     with xr.open_dataset(rpath, engine="h5netcdf") as r, xr.open_dataset(dpath, engine="h5netcdf") as d:
+        r, d = upgrade_legacy(r), upgrade_legacy(d)
         fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.6))
         dis = r["segment_label"].values.tolist().index("discharge")
-        t_end = float(r["time"].values[r["segment"].values == dis].max())
+        t_end = float(r[PROTOCOL_TIME].values[r["segment"].values == dis].max())
         times = r["profile_time"].values
         k = d["segment"].attrs["flag_meanings"].split().index("discharge_1C")
         idx = np.flatnonzero(d["segment"].values == k)
         below = np.flatnonzero(d["voltage"].values[idx] <= discharge_end_voltage(r))
         sel = idx[: below[0] + 1] if len(below) else idx
-        td = d["time"].values[sel] - d["time"].values[sel][0]
+        td = d[PROTOCOL_TIME].values[sel] - d[PROTOCOL_TIME].values[sel][0]
         ced = d["electrolyte_concentration"].values[sel]
         picks = [i for i in range(len(times)) if times[i] <= t_end + 1e-9]
         picks = sorted(set(picks[:: max(1, len(picks) // 4)] + [picks[-1]]))
         for n, i in enumerate(picks):
             col = plt.cm.viridis(n / max(len(picks) - 1, 1))
-            a.plot(r["depth"].values * 1e6, r["c_e"].values[i], color=col, label=f"{times[i]:.0f} s")
+            a.plot(r[DISTANCE].values * 1e6, r["c_e"].values[i], color=col, label=f"{times[i]:.0f} s")
             j = int(np.argmin(np.abs(td - times[i])))
-            a.plot(d["depth"].values * 1e6, ced[j], "--", color=col)
-        a.set(xlabel="depth from the current collector (um)", ylabel="c_e (mol/m3)",
+            a.plot(d[DISTANCE].values * 1e6, ced[j], "--", color=col)
+        a.set(xlabel="distance from the current collector (um)", ylabel="c_e (mol/m3)",
               title="c_e through the thickness (solid: resolved 3D, dashed: DFN)")
         a.legend(fontsize=7)
         s0 = float(r.attrs["initial_stoichiometry"])
@@ -167,9 +171,9 @@ def figure(rpath: str, dpath: str, out: str) -> None:
         mpc = d["mean_particle_concentration"].values[sel]
         cmax = float(r.attrs["particle_max_concentration_mol_m3"])
         for p, pop in enumerate(d["population"].values):
-            b.plot(d["depth"].values * 1e6, (mpc[-1, p] - mpc[0, p]) / cmax, "k--" if str(pop) == "L" else "k:",
+            b.plot(d[DISTANCE].values * 1e6, (mpc[-1, p] - mpc[0, p]) / cmax, "k--" if str(pop) == "L" else "k:",
                    label=f"DFN, {pop} particles")
-        b.set(xlabel="depth from the current collector (um)", ylabel="stoichiometry change in the discharge",
+        b.set(xlabel="distance from the current collector (um)", ylabel="stoichiometry change in the discharge",
               title="utilisation by depth and size (dots: resolved spheres)")
         b.legend(fontsize=7)
         a.title.set_fontsize(10)

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from layerlab.cfnames import DISTANCE, MAP_SAMPLE, PROFILE_SAMPLE, PROTOCOL_TIME, PROTOCOL_TIME_ATTRS, SAMPLE
 from layerlab.resolved.solver import Trace
 
 
@@ -14,7 +15,9 @@ def to_dataset(traces: Sequence[Trace], labels: Sequence[str], edges_m: np.ndarr
     """One dataset: time series over all segments, profiles at output times, scalar summary, and
     (``particles``, a :class:`~layerlab.resolved.particles.ParticleState`) the end state per particle.
 
-    Profiles use ``depth`` (bin centre, m from the current collector), as the DFN's do.
+    Time series run over ``sample`` (with ``protocol_time``), profiles over ``profile_sample`` (with
+    ``profile_time``: a segment's end and the next one's start share a time) and ``distance_from_collector``
+    (bin centre, m from the current collector), as the DFN's do (:mod:`layerlab.cfnames`).
     """
     import xarray as xr
 
@@ -28,33 +31,35 @@ def to_dataset(traces: Sequence[Trace], labels: Sequence[str], edges_m: np.ndarr
     depth = 0.5 * (edges_m[1:] + edges_m[:-1])
     ds = xr.Dataset(
         {
-            "voltage": ("time", cat("voltage_V"), {"units": "V", "long_name": "cell voltage vs Li/Li+"}),
-            "current": ("time", cat("current_A_m2"),
+            "voltage": (SAMPLE, cat("voltage_V"), {"units": "V", "long_name": "cell voltage vs Li/Li+"}),
+            "current": (SAMPLE, cat("current_A_m2"),
                         {"units": "A m-2", "long_name": "current density through the Li foil (discharge > 0)"}),
-            "charge": ("time", cat("charge_C_m2"),
+            "charge": (SAMPLE, cat("charge_C_m2"),
                        {"units": "C m-2", "long_name": "net charge passed since the start (discharge > 0)"}),
-            "lithium_electrolyte": ("time", cat("li_electrolyte_mol_m2"),
+            "lithium_electrolyte": (SAMPLE, cat("li_electrolyte_mol_m2"),
                                     {"units": "mol m-2", "long_name": "lithium in the electrolyte"}),
-            "lithium_particles": ("time", cat("li_particles_mol_m2"),
+            "lithium_particles": (SAMPLE, cat("li_particles_mol_m2"),
                                   {"units": "mol m-2", "long_name": "lithium in the particles"}),
-            "mean_stoichiometry": ("time", cat("mean_stoichiometry"),
+            "mean_stoichiometry": (SAMPLE, cat("mean_stoichiometry"),
                                    {"units": "1", "long_name": "mean particle stoichiometry"}),
-            "segment": ("time", seg, {"units": "1", "long_name": "protocol segment index"}),
+            "segment": (SAMPLE, seg, {"units": "1", "long_name": "protocol segment index"}),
+            PROTOCOL_TIME: (SAMPLE, t, PROTOCOL_TIME_ATTRS),
+            "profile_time": (PROFILE_SAMPLE, np.array([tp for tp, _ in prof]),
+                             {**PROTOCOL_TIME_ATTRS, "long_name": "time of the profile since the start of the run"}),
             "capacity": ("segment_index", np.array([tr.capacity_C_m2 for tr in traces]),
                          {"units": "C m-2", "long_name": "charge passed per segment (discharge > 0)"}),
-            "c_e": (("profile_time", "depth"), np.array([p["c_e"] for _, p in prof]),
+            "c_e": ((PROFILE_SAMPLE, DISTANCE), np.array([p["c_e"] for _, p in prof]),
                     {"units": "mol m-3", "long_name": "depth-averaged electrolyte concentration"}),
-            "phi_e": (("profile_time", "depth"), np.array([p["phi_e"] for _, p in prof]),
+            "phi_e": ((PROFILE_SAMPLE, DISTANCE), np.array([p["phi_e"] for _, p in prof]),
                       {"units": "V", "long_name": "depth-averaged electrolyte potential vs the Li foil"}),
-            "reaction_current": (("profile_time", "depth"), np.array([p["reaction"] for _, p in prof]),
+            "reaction_current": ((PROFILE_SAMPLE, DISTANCE), np.array([p["reaction"] for _, p in prof]),
                                  {"units": "A m-3", "long_name": "reaction current per volume (anodic > 0)"}),
-            "stoichiometry": (("profile_time", "depth"), np.array([p["stoichiometry"] for _, p in prof]),
+            "stoichiometry": ((PROFILE_SAMPLE, DISTANCE), np.array([p["stoichiometry"] for _, p in prof]),
                               {"units": "1", "long_name": "depth-averaged mean particle stoichiometry"}),
         },
         coords={
-            "time": ("time", t, {"units": "s", "long_name": "time"}),
-            "profile_time": ("profile_time", np.array([tp for tp, _ in prof]), {"units": "s", "long_name": "time"}),
-            "depth": ("depth", depth, {"units": "m", "long_name": "depth from the current collector"}),
+            DISTANCE: (DISTANCE, depth, {"units": "m", "long_name": "distance from the current collector "
+                                                                   "(centre of the averaging bin)"}),
             "segment_index": ("segment_index", np.arange(len(traces)), {"units": "1", "long_name": "segment"}),
         },
     )
@@ -74,9 +79,33 @@ def to_dataset(traces: Sequence[Trace], labels: Sequence[str], edges_m: np.ndarr
     for k, v in summary.items():
         ds.attrs[k] = v
     ds.attrs["model"] = f"microstructure-resolved half cell ({dimension}D)"
+    ds.attrs["title"] = f"microstructure-resolved half-cell run, {dimension}D (layerlab.resolved)"
     if dimension == 2:
         ds.attrs["caveat"] = ("2D section: disks give tortuosity factors several times those of the same "
                               "packing in 3D; electrolyte polarisation is exaggerated")
+    return ds
+
+
+def add_section_maps(ds: "xarray.Dataset", maps: Sequence[tuple[float, np.ndarray]], x_m: np.ndarray,  # noqa: F821
+                     y_m: np.ndarray, theoretical_C_m2: float, caveat: str) -> "xarray.Dataset":  # noqa: F821
+    """Add the electrolyte concentration maps ``(time, c_e on the y x raster)`` of a 2D section as
+    ``c_e_map(map_sample, map_y, map_x)`` with ``map_time`` and the depth of discharge at each map
+    (over ``map_sample``: a segment's end and the next one's start share a time)."""
+    t_map = np.array([t for t, _ in maps])
+    q_map = np.interp(t_map, ds[PROTOCOL_TIME].values, ds["charge"].values)
+    ds = ds.assign_coords(
+        map_x=("map_x", x_m, {"units": "m", "long_name": "position across the 2D section"}),
+        map_y=("map_y", y_m, {"units": "m", "long_name": "height above the current collector (2D section)"}),
+    )
+    ds["map_time"] = (MAP_SAMPLE, t_map, {**PROTOCOL_TIME_ATTRS, "long_name": "time of the concentration map "
+                                                                              "since the start of the run"})
+    ds["c_e_map"] = ((MAP_SAMPLE, "map_y", "map_x"), np.array([m for _, m in maps]),
+                     {"units": "mol m-3",
+                      "long_name": "electrolyte concentration in a 2D section (tortuosity of disks "
+                                   "several times 3D; NaN: particle, air or separator-free region)",
+                      "caveat": caveat})
+    ds["map_depth_of_discharge"] = (MAP_SAMPLE, q_map / theoretical_C_m2,
+                                    {"units": "1", "long_name": "charge passed / theoretical capacity at the map"})
     return ds
 
 

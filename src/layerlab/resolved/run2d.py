@@ -34,6 +34,7 @@ from layerlab.fe import MPI
 from layerlab.resolved.airmap import AirMap
 from layerlab.resolved.diskmesh import DiskLayout, disk_mesh, disk_of_cells
 from layerlab.resolved.model import SolverSettings
+from layerlab.resolved.outputs import add_section_maps
 from layerlab.resolved.run import Protocol, run_resolved
 from layerlab.resolved.solver import StepControl
 
@@ -106,23 +107,9 @@ def run_resolved2d(packing: Mapping[str, Any], packing_sha256: str, params: Para
                              profile_bins, every_s, vtx_folder, conducting_pores=True,
                              binder_conductivity_S_m=opt.binder_conductivity_S_m, dry_cells=dry,
                              on_output=on_output)
-    t_map = np.array([t for t, _ in maps])
-    q_map = np.interp(t_map, ds["time"].values, ds["charge"].values)
     vol = ds.attrs["particle_volume_m3_m2"]
     q_th = theoretical_capacity_C_m2(params, vol, protocol.v_max_V, protocol.v_min_V)
-    r = raster[0]
-    ds = ds.assign_coords(
-        map_time=("map_time", t_map, {"units": "s", "long_name": "time of the concentration map"}),
-        map_x=("map_x", r.x_m, {"units": "m", "long_name": "position across the 2D section"}),
-        map_y=("map_y", r.y_m, {"units": "m", "long_name": "height above the current collector (2D section)"}),
-    )
-    ds["c_e_map"] = (("map_time", "map_y", "map_x"), np.array([m for _, m in maps]),
-                     {"units": "mol m-3",
-                      "long_name": "electrolyte concentration in a 2D section (tortuosity of disks "
-                                   "several times 3D; NaN: particle, air or separator-free region)",
-                      "caveat": CAVEAT})
-    ds["map_depth_of_discharge"] = ("map_time", q_map / q_th,
-                                    {"units": "1", "long_name": "charge passed / theoretical capacity at the map"})
+    ds = add_section_maps(ds, maps, raster[0].x_m, raster[0].y_m, q_th, CAVEAT)
     disk_vol = layout.disk_area_m2 / layout.width_m
     dry_disks = _dry_disks(model, layout)
     design = packing.get("design", {})

@@ -126,7 +126,8 @@ def to_dataset(study: TransportStudy, case: str = "") -> "xarray.Dataset":  # no
         "layer_z_top_m": ("layer", [study.z_range_m[r][1] for r in layers],
                           {"units": "m", "long_name": "top of the analysed slab"}),
     }
-    attrs = {"route": study.route, "case": case, **{k: v for k, v in study.attrs.items()}}
+    attrs = {"title": "transport run: tortuosity factors of the layers of one packing (layerlab.transport)",
+             "route": study.route, "case": case, **{k: v for k, v in study.attrs.items()}}
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 

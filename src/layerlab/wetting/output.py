@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from layerlab.cfnames import DISTANCE, FILLING_TIME
 from layerlab.wetting.metrics import Probe
 from layerlab.wetting.params import LENGTH_SCALE_M, WettingParams
 
@@ -12,12 +13,14 @@ from layerlab.wetting.params import LENGTH_SCALE_M, WettingParams
 def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile: np.ndarray,
                vertex_xy_m: np.ndarray, phi_vertex: np.ndarray, params: WettingParams, case: str,
                probe: Probe) -> xr.Dataset:
-    """Time series, scalars, the final air profile and the final phase field at the vertices."""
+    """Time series (over ``filling_time``), scalars, the final air profile (over
+    ``distance_from_collector``) and the final phase field at the vertices."""
     a = hist.as_arrays()
     area = LENGTH_SCALE_M**2
     ds = xr.Dataset(coords={
-        "time": ("time", a["t"], {"units": "s", "long_name": "simulated time", "standard_name": "time"}),
-        "depth": ("depth", depth_m, {"units": "m", "long_name": "depth above the current collector (bottom of the electrode)"}),
+        FILLING_TIME: (FILLING_TIME, a["t"], {"units": "s", "long_name": "simulated time since the start of filling"}),
+        DISTANCE: (DISTANCE, depth_m, {"units": "m", "long_name": "distance above the current collector (bottom of "
+                                                                 "the electrode), centre of the averaging bin"}),
         "vertex": ("vertex", np.arange(phi_vertex.size), {"units": "1", "long_name": "mesh vertex index (sorted by x, y)"}),
     })
     ts = {
@@ -40,8 +43,9 @@ def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile
     }
     for name, (v, units, long_name) in ts.items():
         if len(v) == a["t"].size:         # (a run resumed from an older checkpoint lacks the newer series)
-            ds[name] = ("time", v, {"units": units, "long_name": long_name})
-    ds["air_fraction_profile"] = ("depth", air_profile, {"units": "1", "long_name": "air fraction of the pore area at the end"})
+            ds[name] = (FILLING_TIME, v, {"units": units, "long_name": long_name})
+    ds["air_fraction_profile"] = (DISTANCE, air_profile,
+                                  {"units": "1", "long_name": "air fraction of the pore area at the end"})
     ds["vertex_x"] = ("vertex", vertex_xy_m[:, 0], {"units": "m", "long_name": "vertex x"})
     ds["vertex_y"] = ("vertex", vertex_xy_m[:, 1], {"units": "m", "long_name": "vertex y (up, from the outlet)"})
     ds["phi_final"] = ("vertex", phi_vertex, {"units": "1", "long_name": "phase field at the end (+1 electrolyte, -1 air)",
@@ -60,7 +64,8 @@ def to_dataset(hist, metrics: dict[str, float], depth_m: np.ndarray, air_profile
     ds["trapped_air_fraction_final"] = ((), metrics["trapped_air_fraction_final"], {
         "units": "1", "long_name": "trapped-air fraction of the electrode pore area at the end"})
     ds["saturation_final"] = ((), metrics["saturation_final"], {"units": "1", "long_name": "electrode saturation at the end"})
-    ds.attrs.update({"case": case, "geometry_case": case, "stopped_steady": int(hist.stopped_steady),
+    ds.attrs.update({"title": "wetting run: electrolyte filling of a 2D electrode section (layerlab.wetting)",
+                     "case": case, "geometry_case": case, "stopped_steady": int(hist.stopped_steady),
                      "electrode_pore_area_m2": probe.electrode_area * area,
                      **{f"param_{k}": v for k, v in params.to_dict().items()}})
     return ds
@@ -91,8 +96,11 @@ def add_snapshots(ds: xr.Dataset, snapshots: list[tuple[float, np.ndarray]]) -> 
     """Add the phase field at the snapshot times (``wetting.snapshot_times_s``) and at the end, on
     the air map's grid, as ``electrolyte_fraction_snapshot(snapshot_time, map_y, map_x)``:
     ``(phi + 1) / 2`` clipped to [0, 1] (1 electrolyte, 0 air), NaN in particles.  A run resumed
-    from a checkpoint holds the snapshots taken after the resume (the VTX file holds them all)."""
+    from a checkpoint holds the snapshots taken after the resume (the VTX file holds them all).  Snapshots
+    at the same simulated time (one step past two snapshot times, or the last step) are one state: kept
+    once, so that ``snapshot_time`` is strictly increasing (a CF coordinate)."""
     assert "map_x" in ds.coords, "add_air_map first (the snapshots share its grid)"
+    snapshots = [s for s, after in zip(snapshots, snapshots[1:] + [None]) if after is None or after[0] > s[0]]
     times = np.array([t for t, _ in snapshots], dtype=float)
     frac = np.array([np.clip((phi + 1.0) / 2.0, 0.0, 1.0) for _, phi in snapshots], dtype=np.float32)
     ds = ds.assign_coords(snapshot_time=("snapshot_time", times, {

@@ -99,6 +99,7 @@ rule calibrate_set:
 rule calibrate:
     input:
         sets=expand(f"{RESULTS}/calibration/sets/{{mset}}.json", mset=CALIBRATION_SETS),
+        runs=calibration_inputs(config),      # the sets' DFN inputs, checked again and used for the parameter file
         settings_files=setting_files("calibrate"),
     conda:
         CONDA_ENV

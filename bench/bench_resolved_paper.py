@@ -26,14 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_resolved_packing import add_case_arguments
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="L-Dry-S")
-    ap.add_argument("--loading", type=float, default=29.6)
-    ap.add_argument("--porosity", type=float, default=0.55)
-    ap.add_argument("--lateral-um", type=float, default=50.0)
-    ap.add_argument("--separator-um", type=float, default=25.0)
+    add_case_arguments(ap, 29.6, 0.55, 50.0, 25.0)
     ap.add_argument("--h-um", type=float, default=1.5)
     ap.add_argument("--h-min-um", type=float, default=0.375)
     ap.add_argument("--duration-s", type=float, default=15.0, help="simulated time of the timed discharge")

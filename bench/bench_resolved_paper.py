@@ -38,10 +38,15 @@ def main() -> None:
     ap.add_argument("--max-prep-s", type=float, default=480.0, help="skip the discharge past this mesh + set-up")
     ap.add_argument("--full-steps", type=int, default=29, help="steps of the preview's full 1C discharge")
     ap.add_argument("--full-newton-its", type=int, default=305, help="Newton its of the preview's full 1C discharge")
+    ap.add_argument("--debug", action="store_true", help="log every solve attempt (rank 0, with time stamps)")
     a = ap.parse_args()
 
     from layerlab.fe import MPI
     comm = MPI.COMM_WORLD
+    if a.debug and comm.rank == 0:
+        import logging
+        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("layerlab.resolved").setLevel(logging.DEBUG)
     t_start = time.perf_counter()
     out = {"benchmark": "resolved_paper", "machine": platform.node(), "ranks": comm.size, "args": vars(a)}
 

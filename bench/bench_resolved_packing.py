@@ -15,7 +15,7 @@ Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--h-min-um 1.5] [-
 The resolved campaign's laptop preview (README)::
 
     python bench/bench_resolved_packing.py --loading 29.6 --porosity 0.55 --lateral-um 22.6 \
-        --separator-um 25 --h-um 3 --h-min-um 1.5 --duration-s 60
+        --separator-um 25 --h-um 3 --h-min-um 3 --duration-s 4000
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> d
     one_c = 210.0 * 5000.0 * model.particle_volume_m3_m2()     # 210 mA/g, 5 g/cm3 (materials.yaml)
     t1, c1 = time.perf_counter(), time.process_time()
     control = StepControl(dt_initial_s=5.0, dt_max_s=300.0, dv_max_V=0.03)
-    tr = Runner(model, control).run_cc(one_c, v_min_V=3.5, duration_s=a.duration_s)
+    tr = Runner(model, control).run_cc(one_c, v_min_V=a.v_min, duration_s=a.duration_s)
     t_run = time.perf_counter() - t1
     cpu_run, cpu_before = time.process_time() - c1, c1 - c0
     li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
@@ -75,6 +75,8 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> d
             "linear_its_per_newton_it": round(tr.linear_its_per_solve, 2),
             "jacobian_builds": model.jacobian_builds, "end_reason": tr.end_reason,
             "lithium_balance_error_rel": (li1 - li0 - tr.capacity_C_m2 / FARADAY) / li0,
+            "capacity_C_m2": tr.capacity_C_m2,
+            "capacity_mAh_g": tr.capacity_C_m2 / 3.6 / (5000.0 * model.particle_volume_m3_m2() * 1e3),
             "h_min_um": h_min_um, "cpu_mesh_read_setup_s": round(cpu_before, 2), "cpu_solve_s": round(cpu_run, 2),
             "cpu_s_per_step": round(cpu_run / max(steps, 1), 2),
             "excluded_particle_volume_fraction": phases.excluded_volume_fraction,
@@ -85,15 +87,22 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> d
             "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
+def add_case_arguments(ap: argparse.ArgumentParser, loading: float, porosity: float, lateral_um: float,
+                       separator_um: float) -> None:
+    """``--arch --loading --porosity --lateral-um --separator-um`` (the packed design and its box)."""
+    ap.add_argument("--arch", default="L-Dry-S")
+    ap.add_argument("--loading", type=float, default=loading, help="mg/cm2")
+    ap.add_argument("--porosity", type=float, default=porosity)
+    ap.add_argument("--lateral-um", type=float, default=lateral_um)
+    ap.add_argument("--separator-um", type=float, default=separator_um)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="L-Dry-S")
-    ap.add_argument("--loading", type=float, default=8.0)
-    ap.add_argument("--porosity", type=float, default=0.25)
-    ap.add_argument("--lateral-um", type=float, default=22.6)
-    ap.add_argument("--separator-um", type=float, default=10.0)
+    add_case_arguments(ap, 8.0, 0.25, 22.6, 10.0)
     ap.add_argument("--h-um", type=float, nargs="+", default=[3.0, 1.5])
     ap.add_argument("--duration-s", type=float, default=120.0)
+    ap.add_argument("--v-min", type=float, default=3.5, help="discharge cut-off, V")
     ap.add_argument("--h-min-um", type=float, default=None, help="surface refinement (default: h, none)")
     ap.add_argument("--linear", nargs="+", default=["mumps"], choices=("mumps", "gmres-fieldsplit", "gmres-asm"),
                     help="resolved.linear_solver values, each on every mesh")

@@ -29,6 +29,23 @@ def test_paper_campaign_dry_run(repo_root: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+def test_resolved3d_runs_write_vtx_fields(repo_root: Path, tmp_path: Path) -> None:
+    """The campaign's resolved 3D run declares its VTX folder (fields/resolved3d/<case>) and passes it
+    to ``resolve3d --vtx``; the comparison's target pulls it in."""
+    cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    cfg["resolved"]["campaign3d"]["enabled"] = True
+    cfg["results_dir"] = str(tmp_path / "results")
+    path = tmp_path / "c3d.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    case = "L-Dry-S_load29.6_por0.55_ls0.5_seed0"
+    fields = tmp_path / "results" / "fields" / "resolved3d" / case
+    res = _snakemake(repo_root, str(tmp_path / "results" / "tables" / "resolved3d_vs_dfn.csv"), "--dry-run",
+                     "--printshellcmds", "--cores", "1", "--configfile", str(path))
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert f"--vtx {fields}" in out, out[-3000:]
+
+
 def test_electrochem_rules_make_the_transport_runs_they_read(repo_root: Path, tmp_path: Path) -> None:
     """paper.yaml (tortuosity from the transport stage): a full-cell and an impedance porosity (0.4)
     outside the transport sweep puts the reference packing's transport run (Mix, 22 mg/cm2, 0.4,

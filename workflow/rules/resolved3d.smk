@@ -1,8 +1,9 @@
 # resolved3d rules (issue 13): the resolved 3D half cell of each case of resolved.campaign3d.sweeps on its own
 # packing (campaign3d.lateral_um wide, campaign3d.separator_um separator) and level-set mesh (h_um, h_min_um),
-# then the DFN side by side and a figure per architecture. Only when resolved.campaign3d.enabled (off in the
-# laptop campaign: its cost, README). The pack3d / mesh3d commands get their usual per-job settings, computed
-# from the config with the campaign's box and mesh size as geometry.packing3d / geometry.mesh3d.
+# then the DFN side by side and a figure per architecture; each resolved run also leaves its VTX fields
+# (ParaView) in fields/resolved3d/<case>/. Only when resolved.campaign3d.enabled (README: its cost). The
+# pack3d / mesh3d commands get their usual per-job settings, computed from the config with the campaign's
+# box and mesh size as geometry.packing3d / geometry.mesh3d.
 _C3D = config["resolved"]["campaign3d"]
 _GEO = config["geometry"]
 # the config with the campaign's box and mesh size as geometry.packing3d / mesh3d (the pack3d / mesh3d settings)
@@ -54,7 +55,8 @@ rule resolved3d:
         packing=f"{_R3D}/{{case}}/packing3d.json",
         settings_files=setting_files("resolve3d"),
     output:
-        f"{RESULTS}/runs/resolved3d/{{case}}.nc",
+        nc=f"{RESULTS}/runs/resolved3d/{{case}}.nc",
+        vtx=directory(f"{RESULTS}/fields/resolved3d/{{case}}"),
     conda:
         CONDA_ENV
     log:
@@ -68,7 +70,7 @@ rule resolved3d:
         tasks=config["resolved"]["ranks"],
     shell:
         "{resources.mpi} -n {resources.tasks} python -m layerlab --log {log} resolve3d --settings {params.settings:q}"
-        " --case {wildcards.case} --mesh {input.msh} --packing {input.packing} --out {output}"
+        " --case {wildcards.case} --mesh {input.msh} --packing {input.packing} --out {output.nc} --vtx {output.vtx}"
 
 
 _CASES_R3D = [

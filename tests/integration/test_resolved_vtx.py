@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from layerlab.cfnames import PROFILE_SAMPLE
 from layerlab.fe import MPI
 from layerlab.resolved.boxmesh import sphere_box_mesh
 
@@ -55,7 +56,7 @@ def vtx_run(tmp_path_factory: pytest.TempPathFactory):
 
 def test_vtx_folders_hold_every_output_time(vtx_run) -> None:
     folder, ds, saved = vtx_run
-    assert len(saved) == ds.sizes["profile_time"] >= 3
+    assert len(saved) == ds.sizes[PROFILE_SAMPLE] >= 3
     for name, fields in (("electrolyte.bp", ("c_e", "phi_e")), ("particles.bp", ("stoichiometry", "phi_s"))):
         bp = folder / name
         assert {"md.idx", "md.0", "data.0"} <= {p.name for p in bp.iterdir()}, name

@@ -127,10 +127,12 @@ def test_wetting_summary_puts_runs_on_common_grids() -> None:
     np.testing.assert_allclose(prof.values, prof[DISTANCE].values * 1e4)
 
 
-def test_rate_curves_resample_each_step_at_equal_charge() -> None:
+@pytest.mark.parametrize("charge_label", ["charge_1C_before_1C", "charge_0.2C_before_1C", "charge_before_1C"])
+def test_rate_curves_resample_each_step_at_equal_charge(charge_label) -> None:
     """Fig. S9 curves: V(q) = 4.2 - 0.004 q on the discharge, 3.6 + 0.003 q on the charge, recorded on
     uneven time steps; the resampled curve is exact, ends at the step's capacity, and a C-rate whose
-    step did not run is NaN."""
+    step did not run is NaN.  The charge step is found under each protocol's label (symmetric: the
+    charge at the discharge's rate; fixed: at ``charge_c_rate``; runs before the rate was named)."""
     from layerlab.aggregate.reducers import CURVE_POINTS, rate_curves
 
     q_dis = np.array([0.0, 1.0, 5.0, 40.0, 120.0, 150.0])
@@ -140,7 +142,7 @@ def test_rate_curves_resample_each_step_at_equal_charge() -> None:
     volt = np.concatenate([3.6 + 0.003 * q_chg, [4.3, 4.3], 4.2 - 0.004 * q_dis])
     a = {"units": "mA h g-1", "long_name": "x"}
     ds = xr.Dataset({"capacity": (SAMPLE, cap, a), "voltage": (SAMPLE, volt, {"units": "V", "long_name": "v"}),
-                     "segment": (SAMPLE, seg, {"flag_meanings": "charge_before_1C CV_before_1C discharge_1C"}),
+                     "segment": (SAMPLE, seg, {"flag_meanings": f"{charge_label} CV_before_1C discharge_1C"}),
                      "discharge_capacity": ("c_rate", [150.0, np.nan], a),
                      PROTOCOL_TIME: (SAMPLE, np.arange(seg.size, dtype=float))}, coords={"c_rate": [1.0, 2.0]})
     out = rate_curves(ds)

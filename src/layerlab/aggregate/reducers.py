@@ -23,7 +23,9 @@ DEPTH_GRID_M = np.linspace(0.0, 250e-6, 101)   # common grid (2.5 um); NaN beyon
 TIME_FRACTIONS = np.linspace(0.0, 1.0, 11)
 CURVE_POINTS = 51                                # points of equal charge per voltage-capacity curve
 PROCESSES = ["charge", "discharge"]
-_STEP_RE = re.compile(r"^(discharge|charge_before)_([0-9.]+)C$")
+_STEP_RE = re.compile(r"^(discharge|charge(?:_[0-9.]+C)?_before)_([0-9.]+)C$")
+"""A CC step's label: ``discharge_1C``, or the charge before it, ``charge_<rate>C_before_1C`` (the
+protocols' labels: symmetric charge at 1C, or the fixed charge rate) or ``charge_before_1C`` (older runs)."""
 
 
 def _steps(ds: xr.Dataset) -> dict[tuple[str, float], int]:

@@ -88,9 +88,12 @@ def _electrochem_keys(extra: tuple[str, ...]) -> Callable[[Mapping[str, Any], Ma
 
 def _calibration_keys(config: Mapping[str, Any], wildcards: Mapping[str, str]) -> tuple[str, ...]:
     # the sets switch mechanisms on themselves: the run folders and seeds are always read; the sets of
-    # calibration.campaign_runs also run the electrochem campaign's cases (its sweeps)
+    # calibration.campaign_runs also run the electrochem campaign's cases (its sweeps); a per-set job
+    # (wildcard mset) of another set does not read them
+    mset = wildcards.get("mset")
+    runs_campaign = mset is None or mset in ((config.get("calibration") or {}).get("campaign_runs") or [])
     sweeps = (config.get("electrochem") or {}).get("sweeps") or []
-    campaign = ("electrochem.sweeps", *(f"sweeps.{n}" for n in sweeps))
+    campaign = ("electrochem.sweeps", *(f"sweeps.{n}" for n in sweeps)) if runs_campaign else ()
     return ("calibration", "electrochem", "mechanisms", *DESIGN_KEYS, "results_dir", "geometry.seeds", *campaign)
 
 

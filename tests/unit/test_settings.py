@@ -41,6 +41,8 @@ def test_a_job_does_not_carry_the_other_cases(config: dict) -> None:
     # the calibration reads the electrochem sweeps (calibration.campaign_runs), no other stage's
     sub = stage_subset(config, "calibrate_set", {"mset": "network"})
     assert set(sub["sweeps"]) == set(config["electrochem"]["sweeps"])
+    sub = stage_subset(config, "calibrate_set", {"mset": "baseline"})   # not in campaign_runs
+    assert "sweeps" not in sub and "sweeps" not in sub["electrochem"]
 
 
 def test_a_calibration_set_job_reads_its_own_set(config: dict) -> None:

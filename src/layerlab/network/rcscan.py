@@ -71,38 +71,21 @@ def with_network(config: dict, r_c: float | None, runs_dir: str | None = None) -
     return cfg
 
 
-def with_uniform_sigma(config: dict, sigma_S_m: float) -> dict:
-    """The config with ``electronic: {model: value}`` at one uniform composite conductivity on, as the
-    calibration's set "electronic" builds it."""
-    from layerlab.electrochem.calibration import MechanismSet, variant_config
-    return variant_config(copy.deepcopy(config), MechanismSet("electronic", ("electronic",), ()),
-                          {"positive.electronic_conductivity_S_m": float(sigma_S_m)})
-
-
-def campaign_orderings(config: dict, r_c: float | None, runs_dir: str | None = None,
-                       sigma_S_m: float | None = None) -> dict:
+def campaign_orderings(config: dict, r_c: float | None, runs_dir: str | None = None) -> dict:
     """The 17 rate-capability orderings of ``comparison.csv`` for every electrochem case of the campaign,
     with the calibration's failure-tolerant rate test (a discharge whose Newton solve fails at the end
-    counts the charge passed) at the calibration resolution: plain (r_c None), the network mechanism,
-    or (``sigma_S_m``) one uniform composite conductivity; with the RMSE and MAE over the visible values."""
+    counts the charge passed) at the calibration resolution: plain (r_c None) or the network mechanism."""
     from layerlab.aggregate.comparison import capacity_dataset, rate_ordering_rows
-    from layerlab.cases import cases_of
-    from layerlab.electrochem.calibration import load_targets, options_from_config, run_capacities
+    from layerlab.electrochem.calibration import campaign_runs, options_from_config, run_capacities
     opts = options_from_config(config)
-    cfg = with_uniform_sigma(config, sigma_S_m) if sigma_S_m is not None else with_network(config, r_c, runs_dir)
+    cfg = with_network(config, r_c, runs_dir)
     if opts.discretisation:
         cfg.setdefault("electrochem", {})["discretisation"] = dict(opts.discretisation)
-    rates = list(config["electrochem"]["protocol"]["c_rates"])
-    cases = cases_of(config, config["electrochem"]["sweeps"], None)
     notes: dict = {}
-    caps = run_capacities(cfg, {c.name: rates for c in cases}, notes)
+    caps = run_capacities(cfg, campaign_runs(config), notes)
     ds = capacity_dataset(caps)
     rows = rate_ordering_rows(ds)
-    targets = load_targets(opts.targets_file, opts.blocks, opts.ls_ratio)
-    res = np.array([caps.get((t.case, t.c_rate), np.nan) - t.paper_mAh_g for t in targets])
-    return {"r_c_ohm_m2": r_c, "uniform_sigma_S_m": sigma_S_m,
-            "orderings_held": sum(r.holds == "yes" for r in rows), "orderings": len(rows),
-            "rmse_visible_mAh_g": float(np.sqrt(np.mean(res ** 2))), "mae_visible_mAh_g": float(np.mean(np.abs(res))),
+    return {"r_c_ohm_m2": r_c, "orderings_held": sum(r.holds == "yes" for r in rows), "orderings": len(rows),
             "rows": [{"figure": r.figure, "quantity": r.quantity, "case": r.case, "paper": r.paper, "model": r.model,
                       "holds": r.holds} for r in rows],
             "failed_discharges": {f"{k[0]} {k[1]:g}C": v for k, v in notes.items()},
@@ -114,9 +97,7 @@ def main() -> None:
     from layerlab.io import write_json_atomic
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
-    ap.add_argument("--r-c", type=float, nargs="+", default=[], help="r_c values (ohm m2); 'nan' = plain")
-    ap.add_argument("--uniform-sigma", type=float, nargs="+", default=[],
-                    help="with --orderings: uniform composite conductivities (S/m, mechanism electronic: value)")
+    ap.add_argument("--r-c", type=float, nargs="+", required=True, help="r_c values (ohm m2); 'nan' = plain")
     ap.add_argument("--orderings", action="store_true", help="the 17 campaign orderings instead of the scan")
     ap.add_argument("--runs-dir", default=None, help="network runs (default: <results_dir>/runs/network)")
     ap.add_argument("--out", required=True)
@@ -125,7 +106,6 @@ def main() -> None:
     config = load_config(args.config)
     if args.orderings:
         result = [campaign_orderings(config, None if math.isnan(r) else r, args.runs_dir) for r in args.r_c]
-        result += [campaign_orderings(config, None, sigma_S_m=s) for s in args.uniform_sigma]
         write_json_atomic(args.out, result)
         print(json.dumps([{k: v for k, v in r.items() if k != "capacities_mAh_g"} for r in result], indent=1))
         return

@@ -29,14 +29,14 @@ from __future__ import annotations
 
 from layerlab.electrochem.calibration.fit import Calibration, SetResult, calibrate, calibrate_set, fit_set, verdict
 from layerlab.electrochem.calibration.options import FitParameter, MechanismSet, Options, options_from_config
-from layerlab.electrochem.calibration.runs import MAX_STEPS, rate_capacities, run_capacities
+from layerlab.electrochem.calibration.runs import MAX_STEPS, campaign_runs, rate_capacities, run_capacities
 from layerlab.electrochem.calibration.targets import Target, load_targets, ordering_rows
 from layerlab.electrochem.calibration.variants import check_variants, required_inputs, variant_config
 from layerlab.electrochem.calibration.write import (COLUMNS, calibrated_parameters_yaml, report_rows,
                                                      set_entry, set_result_from_entry, summary, write_outputs)
 
 __all__ = ["Target", "load_targets", "ordering_rows", "FitParameter", "MechanismSet", "Options",
-           "options_from_config", "variant_config", "required_inputs", "check_variants", "MAX_STEPS", "rate_capacities",
+           "options_from_config", "variant_config", "required_inputs", "check_variants", "MAX_STEPS", "campaign_runs", "rate_capacities",
            "run_capacities", "SetResult", "Calibration", "fit_set", "calibrate", "calibrate_set", "verdict",
            "report_rows", "calibrated_parameters_yaml", "summary", "set_entry", "set_result_from_entry", "COLUMNS",
            "write_outputs"]

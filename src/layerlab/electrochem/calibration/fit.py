@@ -11,7 +11,7 @@ import numpy as np
 
 from layerlab.cases import Case
 from layerlab.electrochem.calibration.options import FitParameter, MechanismSet, Options, options_from_config
-from layerlab.electrochem.calibration.runs import run_capacities
+from layerlab.electrochem.calibration.runs import campaign_runs, run_capacities
 from layerlab.electrochem.calibration.targets import Target, load_targets, ordering_rows
 from layerlab.electrochem.calibration.variants import variant_config
 
@@ -143,7 +143,7 @@ def calibrate_set(config: Mapping[str, Any], opts: Options, mset: MechanismSet,
     res = fit_set(config, opts, targets, mset, evaluate)
     runs = _order_runs(opts)
     if mset.name in opts.campaign_runs:
-        for case, rates in _campaign_runs(config).items():
+        for case, rates in campaign_runs(config).items():
             runs[case] = sorted(set(runs.get(case, [])) | set(rates))
         log.info("calibrate %s: best fit on %d cases (the electrochem campaign's and the orderings')",
                  mset.name, len(runs))
@@ -153,15 +153,6 @@ def calibrate_set(config: Mapping[str, Any], opts: Options, mset: MechanismSet,
     res.capacities.update(caps)
     log.info("calibrate %s: RMSE %.2f mAh/g, stated orderings hold: %s", mset.name, res.rmse_mAh_g, res.holds_all)
     return res
-
-
-def _campaign_runs(config: Mapping[str, Any]) -> dict[str, list[float]]:
-    """Every case of ``electrochem.sweeps`` (no seed) at the protocol's C-rates."""
-    from layerlab.cases import cases_of
-    ec = config.get("electrochem") or {}
-    rates = [float(c) for c in (ec.get("protocol") or {}).get("c_rates", [])]
-    sweeps = ec.get("sweeps") or []
-    return {c.name: rates for c in cases_of(config, sweeps, None)} if sweeps and rates else {}
 
 
 def verdict(opts: Options, results: Sequence[SetResult]) -> Calibration:

@@ -84,6 +84,15 @@ def rate_sequence(test: Any, rates: Sequence[float]) -> tuple[float, ...]:
     return tuple(prefix + [c for c in wanted if c not in prefix])
 
 
+def campaign_runs(config: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Every case of ``electrochem.sweeps`` (no seed) at the protocol's C-rates: the campaign's rate tests."""
+    from layerlab.cases import cases_of
+    ec = config.get("electrochem") or {}
+    rates = [float(c) for c in (ec.get("protocol") or {}).get("c_rates", [])]
+    sweeps = ec.get("sweeps") or []
+    return {c.name: rates for c in cases_of(config, sweeps, None)} if sweeps and rates else {}
+
+
 def run_capacities(config: Mapping[str, Any], runs: Mapping[str, Sequence[float]],
                    notes: dict[tuple[str, float], str] | None = None) -> dict[tuple[str, float], float]:
     """Discharge capacity (mAh/g) per (case, C-rate): the paper's rate test at those rates, serial,

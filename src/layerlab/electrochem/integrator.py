@@ -2,8 +2,8 @@
 
 Variable-step BDF2 (BDF1 for the first step of a segment).  The local error is estimated from
 the difference between the implicit solution and the linear extrapolation of the last two
-states, on the time-differentiated unknowns only, in a weighted max norm (``rtol``, ``atol`` on
-the scaled unknowns); steps are accepted when it is <= 1.  A failed Newton solve halves the step
+states, on the time-differentiated unknowns, in a weighted RMS norm (``rtol``, ``atol`` on the
+scaled unknowns), and on the cell voltage in current mode; steps are accepted when both are <= 1.  A failed Newton solve halves the step
 and retries, ``max_halvings`` times, then raises :class:`SolverFailure` with a clear message.
 A converged step that leaves a radial stoichiometry outside [0, 1] counts as failed: BDF2 can
 overshoot 1 next to a surface that has just saturated, and from such a state no step converges

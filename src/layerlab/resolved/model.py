@@ -62,7 +62,10 @@ class SolverSettings:
         Newton iterations and time steps and rebuilt only when a solve needed more than
         ``rebuild_its`` iterations, when the step length differs from the one it was built with by
         more than ``rebuild_dt_ratio``, or when a solve with it fails (then retried with a fresh
-        one); 1: full Newton; N > 1: rebuild every N Newton iterations, counted across steps
+        one); within a solve it is also rebuilt at once when the residual norm contracts by less
+        than ``refresh_ratio`` in an undamped iteration, or grows in a damped one (a residual form
+        of the rate test of the simplified Newton method, Hairer & Wanner, "Solving Ordinary
+        Differential Equations II", 2nd ed., Springer 1996, Sec. IV.8; ``None``: never); 1: full Newton; N > 1: rebuild every N Newton iterations, counted across steps
     predictor : start Newton from the linear extrapolation in time of the last two accepted
         states (same current only)
     """
@@ -75,6 +78,7 @@ class SolverSettings:
     rebuild_its: int = 12
     rebuild_dt_ratio: float = 1.6
     stale_max_it: int = 20
+    refresh_ratio: float | None = 0.5   # jacobian_lag 0: rebuild within a solve when |F_k| > this |F_k-1|
     predictor: bool = True
     mumps_blr_tol: float = 0.0   # > 0: MUMPS block low-rank factorisation with this dropping tolerance
     linear_rtol: float = 1e-8    # Krylov tolerance of the iterative linear solvers
@@ -113,6 +117,9 @@ class ResolvedModel:
         self._history: tuple[list[np.ndarray], float, float] | None = None   # level n-1, its dt, current
         self._last_current = 0.0
         self._rebuild, self._build_jacobian, self._jacobian_dt, self.jacobian_builds = True, False, 0.0, 0
+        self.jacobian_refreshes = 0        # rebuilds within a solve by the rate test (jacobian_lag 0)
+        self._norms: list[float] = []      # residual norms of the current Newton solve
+        self._damped = False               # the last Newton update was scaled to the trust limits
         self.dt = fem.Constant(msh, PETSc.ScalarType(1.0))
         self.I_cc = fem.Constant(msh, PETSc.ScalarType(0.0))     # A/m2 of particle contact
         self._measures()
@@ -252,13 +259,29 @@ class ResolvedModel:
         if st.jacobian_lag == 0:   # adaptive reuse: assemble only when asked (self._build_jacobian)
             ctx = {"u": self.u, "jacobian": self.problem.J, "preconditioner": None, "bcs": []}
 
+            def norms(snes, it: int, norm: float) -> None:
+                if it == 0:
+                    self._norms.clear()
+                self._norms.append(norm)
+
             def jacobian(snes, x, J, P) -> None:
+                n = self._norms
+                slow = (st.refresh_ratio is not None and len(n) >= 2
+                        and n[-1] > (1.0 if self._damped else st.refresh_ratio) * n[-2])
+                if not self._build_jacobian and slow:
+                    # a kept Jacobian far from this state: the chord iteration contracts too slowly
+                    # (or cycles: issue 13's paper-width first step, |F| alternating at 4 % of |F_0|)
+                    self._build_jacobian = True
+                    self._jacobian_dt = float(self.dt.value)
+                    self.jacobian_refreshes += 1
+                    log.debug("Jacobian rebuilt within the solve at |F| %.3g (was %.3g)", n[-1], n[-2])
                 if self._build_jacobian:
                     fem.petsc.assemble_jacobian(snes, x, J, P, **ctx)
                     self._build_jacobian = False
                     self.jacobian_builds += 1
 
             self.problem.solver.setJacobian(jacobian, self.problem.A, None)
+            self.problem.solver.setMonitor(norms)
         sizes = [f.function_space.dofmap.index_map.size_local for f in self.u]
         offsets = np.cumsum([0] + sizes)
         if st.linear == "gmres-fieldsplit":   # owned rows of the monolithic matrix: field by field
@@ -273,6 +296,7 @@ class ResolvedModel:
             a = y.getArray()
             ratio = max(np.abs(a[offsets[i]:offsets[i + 1]]).max(initial=0.0) / limits[i] for i in range(4))
             ratio = self.comm.allreduce(ratio, op=MPI.MAX)
+            self._damped = ratio > 1.0
             if ratio > 1.0:
                 a /= ratio
 

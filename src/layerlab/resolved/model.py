@@ -17,8 +17,12 @@ material functions and parameters as the DFN of :mod:`layerlab.electrochem`)::
                 j = j0 (exp((1-a) f eta) - exp(-a f eta)),  eta = phi_s - phi_e - U(s),
                 j0 = k sqrt(c_e) c_max sqrt(s (1 - s))
     top:        Li metal, Butler-Volmer with eta_Li = -phi_e (phi_Li = 0): N_e.n = -I_Li/F, i_e.n = -I_Li
-    collector:  i_s.n = I_app A_box / A_contact on the particle facets (galvanostatic, discharge
-                > 0); the cell voltage is the mean of phi_s over them.
+    collector:  ``collector="equipotential"`` (default): one conductor at the terminal voltage V,
+                i_s.n = G (phi_s - V) on the particle facets with int = I_app A_box (galvanostatic,
+                discharge > 0; G a contact conductance 10 sigma / h, so G (phi_s - V) is ~10 % of
+                the drop across one cell; :mod:`layerlab.resolved.collector`); ``"uniform"``:
+                i_s.n = I_app A_box / A_contact, the voltage the mean of phi_s over the facets
+                (separate particle clusters on the collector then share the current by contact area).
     binder:     with conducting pores (:mod:`layerlab.resolved.domains`, the 2D runs) phi_s also
                 lives in the electrode pores, div(-sigma_b grad phi_s) = 0 there (sigma_b: the
                 effective conductivity of the carbon-binder network per pore volume), and the
@@ -49,6 +53,7 @@ E, P, S = T.ELECTROLYTE, T.PARTICLES, T.SEPARATOR
 CC, TOP, IFC = T.CURRENT_COLLECTOR, T.TOP, T.INTERFACE
 log = logging.getLogger("layerlab.resolved")
 FIELDS = ("ce", "phie", "s", "phis")     # unknowns in block order (field-split names)
+COLLECTORS = ("equipotential", "uniform")
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,11 @@ class ResolvedModel:
 
     def __init__(self, phases: Phases, params: ParameterSet, settings: SolverSettings | None = None,
                  separator_tortuosity: float | None = None, prefix: str = "resolved",
-                 binder_conductivity_S_m: float | None = None) -> None:
+                 binder_conductivity_S_m: float | None = None, collector: str = "equipotential") -> None:
+        if collector not in COLLECTORS:
+            raise ValueError(f"unknown collector condition {collector!r}")
         self.ph, self.p = phases, params
+        self.collector = collector
         self.settings = settings or SolverSettings()
         self.comm = phases.msh.comm
         msh = phases.msh
@@ -125,6 +133,8 @@ class ResolvedModel:
         self._measures()
         self.box_area_m2 = self._scalar_parent(self.one * self.ds_all(CC))
         self.contact_area_m2 = self._scalar_parent(self.one * self.ds(CC))
+        self.h_mean_m = self._mean_cell_size()
+        self.contact_conductance_S_m2 = 10.0 * params.positive.electronic_conductivity_S_m / self.h_mean_m
         self._forms(prefix)
         self.set_rest_state(params.positive.initial_stoichiometry)
         self.ocp_min_V = ocp_range_V(params.positive.ocp)[0]
@@ -135,17 +145,27 @@ class ResolvedModel:
         """Round-off level of the potential residuals, A: 10 eps sigma_max U sqrt(N) h^(d-2).
 
         Conduction matrix entries scale as sigma h^(d-2): h-independent in 2D, where the
-        round-off of potentials of ~4 V (not the current) bounds the attainable residual.
+        round-off of potentials of ~4 V (not the current) bounds the attainable residual.  The
+        equipotential collector's contact rows (entries G h^(d-1)) add their round-off over the contact
+        dofs (without the factor 10: one row per dof, bounded directly).
         """
-        msh = self.ph.msh
-        d = msh.topology.dim
-        n_cells = msh.topology.index_map(d).size_global
-        h = (self._scalar_parent(self.one * ufl.dx(domain=msh)) / n_cells) ** (1.0 / d)
+        d = self.ph.msh.topology.dim
+        h = self.h_mean_m
         ele = self.p.electrolyte
         kappa0 = float(transport(ele, np.array(ele.initial_concentration_mol_m3), self.p.temperature_K)[0])
         sigma = max(self.p.positive.electronic_conductivity_S_m, self.binder_conductivity_S_m or 0.0, kappa0)
         n = sum(f.function_space.dofmap.index_map.size_global for f in self.u)
-        return 10 * np.finfo(float).eps * sigma * 5.0 * np.sqrt(n) * h ** (d - 2)
+        floor = 10 * np.finfo(float).eps * sigma * 5.0 * np.sqrt(n) * h ** (d - 2)
+        if self.collector == "equipotential":     # the contact rows, G h^(d-1) each, on the contact dofs
+            floor += np.finfo(float).eps * self.contact_conductance_S_m2 * 5.0 * np.sqrt(self._n_contact_dofs) * h ** (d - 1)
+        return floor
+
+    def _mean_cell_size(self) -> float:
+        """(volume / cells)^(1/d) of the whole mesh, m."""
+        msh = self.ph.msh
+        d = msh.topology.dim
+        n_cells = msh.topology.index_map(d).size_global
+        return (self._scalar_parent(self.one * ufl.dx(domain=msh)) / n_cells) ** (1.0 / d)
 
     def _measures(self) -> None:
         ph, msh = self.ph, self.ph.msh
@@ -218,8 +238,11 @@ class ResolvedModel:
                + F * pos.diffusivity_m2_s * cmax * ufl.inner(ufl.grad(s), ufl.grad(q)) * dx(P)
                + j * q("-") * dS(IFC))
         sigma = pos.electronic_conductivity_S_m
+        i_cc = self.I_cc                      # uniform; equipotential: its local part (collector.py)
+        if self.collector == "equipotential":
+            i_cc = self.I_cc + self.contact_conductance_S_m2 * phis
         R_phis = (sigma * ufl.inner(ufl.grad(phis), ufl.grad(r)) * dx(P) + j * r("-") * dS(IFC)
-                  + self.I_cc * r * ds(CC))
+                  + i_cc * r * ds(CC))
         if self.ph.binder:
             R_phis += self.binder_conductivity_S_m * ufl.inner(ufl.grad(phis), ufl.grad(r)) * dx(BINDER)
         self.residual = ufl.extract_blocks(R_ce + R_phie + R_s + R_phis)
@@ -248,6 +271,9 @@ class ResolvedModel:
             raise ValueError(f"unknown linear solver {st.linear!r}")
         opts.update(dict(st.petsc_options))
         self._prefix = f"{prefix}_{id(self)}_"
+        equipotential = self.collector == "equipotential"
+        if equipotential:   # the linear solver of A sits inside the rank-one correction (collector.py)
+            opts = {(k if k.startswith("snes_") else "inner_" + k): v for k, v in opts.items()}
         # the options stay in the database under this model's prefix: field-split and multigrid
         # sub-solvers read theirs when the preconditioner is first set up, after construction
         db = PETSc.Options()
@@ -256,6 +282,11 @@ class ResolvedModel:
         self.problem = fem.petsc.NonlinearProblem(self.residual, self.u, petsc_options_prefix=self._prefix,
                                                   kind="mpi", entity_maps=self.ph.entity_maps)
         self.problem.solver.setFromOptions()
+        self.linear_ksp = self.problem.solver.getKSP()     # the KSP of the Jacobian's sparse part
+        if equipotential:
+            self.linear_ksp = PETSc.KSP().create(self.comm)
+            self.linear_ksp.setOptionsPrefix(self._prefix + "inner_")
+            self.linear_ksp.setFromOptions()
         if st.jacobian_lag == 0:   # adaptive reuse: assemble only when asked (self._build_jacobian)
             ctx = {"u": self.u, "jacobian": self.problem.J, "preconditioner": None, "bcs": []}
 
@@ -288,7 +319,17 @@ class ResolvedModel:
             start = self.problem.A.getOwnershipRange()[0]
             self._split_is = [PETSc.IS().createStride(sizes[i], start + offsets[i], 1, comm=self.comm)
                               for i in range(4)]
-            self.problem.solver.getKSP().getPC().setFieldSplitIS(*zip(FIELDS, self._split_is))
+            self.linear_ksp.getPC().setFieldSplitIS(*zip(FIELDS, self._split_is))
+        if equipotential:
+            from layerlab.resolved import collector as cc
+            contact = fem.form(ufl.TestFunction(self.Vphis) * ds(CC), entity_maps=self.ph.entity_maps)
+            v = cc.contact_vector(self.problem.b, contact, self.Vphis, int(offsets[3]))
+            self._n_contact_dofs = self.comm.allreduce(int(np.count_nonzero(v.getArray())), op=MPI.SUM)
+            self._contact = cc.attach(self.problem.solver, self.linear_ksp, v,
+                                      -self.contact_conductance_S_m2 / self.contact_area_m2,
+                                      {"b": self.problem.b, "u": self.u, "residual": self.problem.F,
+                                       "jacobian": self.problem.J, "bcs": [],
+                                       "_blocks": self.problem.b.getAttr("_blocks")})
         limits = (0.2 * c0, 0.05, 0.05, 0.05)     # c_e (mol/m3), phi_e (V), s, phi_s (V)
 
         def damp(x, y, *args) -> None:
@@ -402,8 +443,12 @@ class ResolvedModel:
         return self.comm.allreduce(fem.assemble_scalar(self._f[key]), op=MPI.SUM)
 
     def voltage(self) -> float:
-        """Mean phi_s over the particle contacts with the current collector (phi_Li = 0), V."""
-        return self._scalar("voltage") / self.contact_area_m2
+        """Cell voltage (phi_Li = 0), V: the collector's potential (equipotential; the mean phi_s over
+        the particle contacts less the contact drop I_cc / G), or the mean phi_s over them (uniform)."""
+        mean = self._scalar("voltage") / self.contact_area_m2
+        if self.collector == "equipotential":
+            return mean - float(self.I_cc.value) / self.contact_conductance_S_m2
+        return mean
 
     def foil_current(self) -> float:
         """Current density through the lithium foil (discharge > 0), A/m2 of current collector."""

@@ -4,7 +4,7 @@ Issue 13's paper-width mesh has a 4-sphere cluster on the collector apart from t
 the contact area, 1.6 % of the particle volume).  With a current uniform per contact area such a
 cluster is driven at its contact share, and its contact potential sits tens of mV from the main
 cluster's although both rest on one aluminium foil.  Here a small sphere beside a large one: with
-the equipotential collector the two contacts' potentials agree to the contact drop (G = 10 sigma / h)
+the equipotential collector the two contacts' potentials agree to the contact drop (G = sigma / h)
 and the total reaction equals the applied current; the uniform condition, kept as an option, is shown
 to miss the first (so the check can fail).
 """

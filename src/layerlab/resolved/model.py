@@ -19,8 +19,8 @@ material functions and parameters as the DFN of :mod:`layerlab.electrochem`)::
     top:        Li metal, Butler-Volmer with eta_Li = -phi_e (phi_Li = 0): N_e.n = -I_Li/F, i_e.n = -I_Li
     collector:  ``collector="equipotential"`` (default): one conductor at the terminal voltage V,
                 i_s.n = G (phi_s - V) on the particle facets with int = I_app A_box (galvanostatic,
-                discharge > 0; G a contact conductance 10 sigma / h, so G (phi_s - V) is ~10 % of
-                the drop across one cell; :mod:`layerlab.resolved.collector`); ``"uniform"``:
+                discharge > 0; G a contact conductance sigma / h_mean, so G (phi_s - V) is about
+                the drop across one cell, -> 0 with h; :mod:`layerlab.resolved.collector`); ``"uniform"``:
                 i_s.n = I_app A_box / A_contact, the voltage the mean of phi_s over the facets
                 (separate particle clusters on the collector then share the current by contact area).
     binder:     with conducting pores (:mod:`layerlab.resolved.domains`, the 2D runs) phi_s also
@@ -134,7 +134,7 @@ class ResolvedModel:
         self.box_area_m2 = self._scalar_parent(self.one * self.ds_all(CC))
         self.contact_area_m2 = self._scalar_parent(self.one * self.ds(CC))
         self.h_mean_m = self._mean_cell_size()
-        self.contact_conductance_S_m2 = 10.0 * params.positive.electronic_conductivity_S_m / self.h_mean_m
+        self.contact_conductance_S_m2 = 1.0 * params.positive.electronic_conductivity_S_m / self.h_mean_m
         self._forms(prefix)
         self.set_rest_state(params.positive.initial_stoichiometry)
         self.ocp_min_V = ocp_range_V(params.positive.ocp)[0]

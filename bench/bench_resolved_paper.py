@@ -113,7 +113,8 @@ def main() -> None:
     per_it = run_s / max(tr.newton_its, 1)
     phase("discharge", simulated_s=tr.t_s[-1] - tr.t_s[0], steps=steps, newton_its=tr.newton_its,
           rejected=tr.rejected, jacobian_builds=model.jacobian_builds, jacobian_refreshes=model.jacobian_refreshes,
-          voltage_end_V=round(tr.voltage_V[-1], 5), discharge_s=round(run_s, 1), discharge_cpu_s_all_ranks=round(cpu_s, 1),
+          voltage_end_V=round(tr.voltage_V[-1], 5), discharge_s=round(run_s, 1),
+          discharge_cpu_s_all_ranks=round(cpu_s, 1),
           s_per_step=round(run_s / max(steps, 1), 1), s_per_newton_it=round(per_it, 2),
           extrapolated_full_discharge_s=round(prep + a.full_newton_its * per_it, 0),
           extrapolated_full_discharge_by_steps_s=round(prep + a.full_steps * run_s / max(steps, 1), 0))

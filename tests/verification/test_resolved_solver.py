@@ -104,7 +104,8 @@ def test_adaptive_reuse_capacity_equals_full_newton() -> None:
                            separator_m=5e-6, h_m=2.2e-6, comm=MPI.COMM_SELF)
     params = load_parameters().replace("separator", thickness_m=5e-6)
     out = {}
-    for name, settings in (("adaptive", SolverSettings()), ("full", SolverSettings(jacobian_lag=1, predictor=False))):
+    for name, settings in (("adaptive", SolverSettings()),
+                           ("full", SolverSettings(jacobian_lag=1, predictor=False))):
         m = ResolvedModel(build_phases(data), params, settings)
         m.set_rest_state(stoichiometry_at_ocp(params.positive.ocp, 4.3))
         one_c = 210.0 * 5000.0 * m.particle_volume_m3_m2()

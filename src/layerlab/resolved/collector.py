@@ -67,7 +67,8 @@ def contact_vector(template: "PETSc.Vec", form: "fem.Form", space: "fem.Function
     return v
 
 
-def attach(snes: "PETSc.SNES", inner: "PETSc.KSP", v: "PETSc.Vec", c: float, residual_ctx: dict) -> RankOneCorrection:
+def attach(snes: "PETSc.SNES", inner: "PETSc.KSP", v: "PETSc.Vec", c: float,
+           residual_ctx: dict) -> RankOneCorrection:
     """Add ``c v (v . x)`` to the SNES residual and the Sherman-Morrison PC to its (preonly) KSP."""
     b = residual_ctx.pop("b")
 

@@ -70,7 +70,8 @@ class SolverSettings:
         one); within a solve it is also rebuilt at once when the residual norm contracts by less
         than ``refresh_ratio`` in an undamped iteration, or grows in a damped one (a residual form
         of the rate test of the simplified Newton method, Hairer & Wanner, "Solving Ordinary
-        Differential Equations II", 2nd ed., Springer 1996, Sec. IV.8; ``None``: never); 1: full Newton; N > 1: rebuild every N Newton iterations, counted across steps
+        Differential Equations II", 2nd ed., Springer 1996, Sec. IV.8; ``None``: never);
+        1: full Newton; N > 1: rebuild every N Newton iterations, counted across steps
     predictor : start Newton from the linear extrapolation in time of the last two accepted
         states (same current only)
     """
@@ -157,7 +158,8 @@ class ResolvedModel:
         n = sum(f.function_space.dofmap.index_map.size_global for f in self.u)
         floor = 10 * np.finfo(float).eps * sigma * 5.0 * np.sqrt(n) * h ** (d - 2)
         if self.collector == "equipotential":     # the contact rows, G h^(d-1) each, on the contact dofs
-            floor += np.finfo(float).eps * self.contact_conductance_S_m2 * 5.0 * np.sqrt(self._n_contact_dofs) * h ** (d - 1)
+            G = self.contact_conductance_S_m2
+            floor += np.finfo(float).eps * G * 5.0 * np.sqrt(self._n_contact_dofs) * h ** (d - 1)
         return floor
 
     def _mean_cell_size(self) -> float:

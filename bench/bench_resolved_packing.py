@@ -29,6 +29,7 @@ import time
 
 # --newton: the Newton variants (SolverSettings fields) compared on every mesh
 NEWTON = {"adaptive": {}, "adaptive-no-refresh": {"refresh_ratio": None},
+          "adaptive-rebuild-on-growth": {"rebuild_dt_ratio": 1.2},
           "full": {"jacobian_lag": 1, "predictor": False}}
 
 

@@ -11,7 +11,7 @@ CPU times (``time.process_time``) beside the wall times: the machine is shared.
 Packings are walled (as the campaign's) unless ``--periodic``; ``--neck-min-um`` is the mesh's
 collar radius of thin necks (0: the plain isosurface, which loses contacts).
 
-Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--h-min-um 1.5] [--duration-s 120]``
+Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--h-min-um 1.5] [--duration-s 120] [--newton adaptive full]``
 The resolved campaign's laptop preview (README)::
 
     python bench/bench_resolved_packing.py --loading 29.6 --porosity 0.55 --lateral-um 22.6 \
@@ -27,7 +27,13 @@ import platform
 import time
 
 
-def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> dict:
+# --newton: the Newton variants (SolverSettings fields) compared on every mesh
+NEWTON = {"adaptive": {}, "adaptive-no-refresh": {"refresh_ratio": None},
+          "adaptive-rebuild-on-growth": {"rebuild_dt_ratio": 1.2},
+          "full": {"jacobian_lag": 1, "predictor": False}}
+
+
+def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newton: str = "adaptive") -> dict:
     from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
     from layerlab.electrochem.parameters import FARADAY, load_parameters
     from layerlab.fe import MPI
@@ -52,7 +58,7 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> d
     t_read = time.perf_counter() - t0 - t_mesh
     params = load_parameters().replace("separator", thickness_m=a.separator_um * um)
     phases = build_phases(data)
-    model = ResolvedModel(phases, params, linear_solver_settings(linear))
+    model = ResolvedModel(phases, params, linear_solver_settings(linear, **NEWTON[newton]))
     s0 = stoichiometry_at_ocp(params.positive.ocp, 4.3)
     model.set_rest_state(s0)
     t_setup = time.perf_counter() - t0 - t_mesh - t_read
@@ -65,7 +71,7 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> d
     li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
     li1 = tr.li_electrolyte_mol_m2[-1] + tr.li_particles_mol_m2[-1]
     steps = len(tr.t_s) - 1
-    return {"h_um": h_um, "linear": linear, "cells": int(len(mesh.cells)),
+    return {"h_um": h_um, "linear": linear, "newton": newton, "cells": int(len(mesh.cells)),
             "particle_cells": int(np.count_nonzero(mesh.cell_tags == T.PARTICLES)),
             "volume_particles_rel_error": mesh.info["volume_particles_rel_error"],
             "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),
@@ -73,7 +79,8 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace) -> d
             "simulated_s": tr.t_s[-1] - tr.t_s[0], "steps": steps, "rejected": tr.rejected,
             "newton_its": tr.newton_its, "newton_its_per_step": tr.newton_its / max(steps, 1),
             "linear_its_per_newton_it": round(tr.linear_its_per_solve, 2),
-            "jacobian_builds": model.jacobian_builds, "end_reason": tr.end_reason,
+            "jacobian_builds": model.jacobian_builds, "jacobian_refreshes": model.jacobian_refreshes,
+            "end_reason": tr.end_reason,
             "lithium_balance_error_rel": (li1 - li0 - tr.capacity_C_m2 / FARADAY) / li0,
             "capacity_C_m2": tr.capacity_C_m2,
             "capacity_mAh_g": tr.capacity_C_m2 / 3.6 / (5000.0 * model.particle_volume_m3_m2() * 1e3),
@@ -106,6 +113,9 @@ def main() -> None:
     ap.add_argument("--h-min-um", type=float, default=None, help="surface refinement (default: h, none)")
     ap.add_argument("--linear", nargs="+", default=["mumps"], choices=("mumps", "gmres-fieldsplit", "gmres-asm"),
                     help="resolved.linear_solver values, each on every mesh")
+    ap.add_argument("--newton", nargs="+", default=["adaptive"], choices=tuple(NEWTON),
+                    help="Newton variants, each on every mesh: adaptive Jacobian reuse (default), the same "
+                         "without the in-solve refresh, full Newton")
     ap.add_argument("--neck-min-um", type=float, default=0.5, help="collar radius of thin necks (0: off)")
     ap.add_argument("--periodic", action="store_true", help="periodic packing (default: walls, as the campaign)")
     a = ap.parse_args()
@@ -116,7 +126,7 @@ def main() -> None:
     packing = pack3d(design, Packing3DOptions(lateral_um=a.lateral_um, separator_um=a.separator_um,
                                               periodic=a.periodic), seed=0, case="bench").to_dict()
     cpu_pack = time.process_time() - c0
-    runs = [run_one(packing, h, linear, a) for h in a.h_um for linear in a.linear]
+    runs = [run_one(packing, h, linear, a, newton) for h in a.h_um for linear in a.linear for newton in a.newton]
     print(json.dumps({"benchmark": "resolved_packing", "machine": platform.node(), "args": vars(a),
                       "thickness_um": design.thickness_m * 1e6, "n_spheres": packing["n_spheres"],
                       "cpu_pack_s": round(cpu_pack, 2),

@@ -104,14 +104,18 @@ def main() -> None:
         phase("skipped", reason=f"mesh + set-up took {prep:.0f} s > {a.max_prep_s:g} s")
         return
     one_c = 210.0 * 5000.0 * model.particle_volume_m3_m2()     # 210 mA/g, 5 g/cm3 (materials.yaml)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     tr = Runner(model, StepControl(dt_initial_s=5.0, dt_max_s=300.0, dv_max_V=0.03)).run_cc(
         one_c, v_min_V=3.5, duration_s=a.duration_s)
     run_s = time.perf_counter() - t0
+    cpu_s = comm.allreduce(time.process_time() - cpu0)
     steps = len(tr.t_s) - 1
     per_it = run_s / max(tr.newton_its, 1)
     phase("discharge", simulated_s=tr.t_s[-1] - tr.t_s[0], steps=steps, newton_its=tr.newton_its,
-          discharge_s=round(run_s, 1), s_per_step=round(run_s / max(steps, 1), 1), s_per_newton_it=round(per_it, 2),
+          rejected=tr.rejected, jacobian_builds=model.jacobian_builds, jacobian_refreshes=model.jacobian_refreshes,
+          voltage_end_V=round(tr.voltage_V[-1], 5), discharge_s=round(run_s, 1),
+          discharge_cpu_s_all_ranks=round(cpu_s, 1),
+          s_per_step=round(run_s / max(steps, 1), 1), s_per_newton_it=round(per_it, 2),
           extrapolated_full_discharge_s=round(prep + a.full_newton_its * per_it, 0),
           extrapolated_full_discharge_by_steps_s=round(prep + a.full_steps * run_s / max(steps, 1), 0))
     if comm.rank == 0:

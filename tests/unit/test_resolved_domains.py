@@ -44,9 +44,9 @@ def test_floating_particle_is_excluded_and_reported(caplog) -> None:
 
 
 def test_separate_particles_on_the_collector_are_reported(caplog) -> None:
-    """Two particles resting apart on the collector both keep their unknowns, and the log names the
-    uniform collector current that they then share by contact area (the S-Dry-L first-step failure
-    of issue 13: spheres cut off by lost necks took ~7 % of the current each)."""
+    """Two particles resting apart on the collector both keep their unknowns, and the log names them
+    (the S-Dry-L first-step failure of issue 13 under a collector current uniform per contact area:
+    spheres cut off by lost necks took ~7 % of the current each; test_resolved_collector.py)."""
     other = (1.2e-6, 1.2e-6, 1.2e-6, 1.6e-6)                   # 0.4 um deep in the collector, 0.6 um apart
     with caplog.at_level(logging.WARNING, logger="layerlab.resolved"):
         ph = build_phases(_data([TOUCHING, other]))

@@ -203,10 +203,10 @@ def build_phases(data, conducting_pores: bool = False, dry_cells: np.ndarray | N
                          "particles touching the current_collector facets (21)")
     if ncomp - nexcl > 1 and not conducting_pores:
         # issue 13 (S-Dry-L at h = 3 um): single spheres cut off by lost necks but resting on the
-        # collector took ~7 % of the current each with 0.06 % of the capacity: no first step
-        log.warning("%d particle components touch the current collector: its current density is uniform "
-                    "per contact area, so each carries its share of the contact, not of the capacity (a "
-                    "small one saturates at once; mesh with geometry.mesh3d.neck_min_radius_um > 0)",
+        # collector took ~7 % of the current each with 0.06 % of the capacity under a current uniform
+        # per contact area; the equipotential collector (the model's default) shares it by kinetics
+        log.warning("%d particle components touch the current collector: they share its potential (with "
+                    "ResolvedModel(collector='uniform') each would carry its share of the contact area)",
                     ncomp - nexcl)
     excluded = particles[~connected]
     phase[excluded] = -T.PARTICLES            # excluded particle cells: no unknowns

@@ -17,8 +17,12 @@ material functions and parameters as the DFN of :mod:`layerlab.electrochem`)::
                 j = j0 (exp((1-a) f eta) - exp(-a f eta)),  eta = phi_s - phi_e - U(s),
                 j0 = k sqrt(c_e) c_max sqrt(s (1 - s))
     top:        Li metal, Butler-Volmer with eta_Li = -phi_e (phi_Li = 0): N_e.n = -I_Li/F, i_e.n = -I_Li
-    collector:  i_s.n = I_app A_box / A_contact on the particle facets (galvanostatic, discharge
-                > 0); the cell voltage is the mean of phi_s over them.
+    collector:  ``collector="equipotential"`` (default): one conductor at the terminal voltage V,
+                i_s.n = G (phi_s - V) on the particle facets with int = I_app A_box (galvanostatic,
+                discharge > 0; G a contact conductance sigma / h_mean, so G (phi_s - V) is about
+                the drop across one cell, -> 0 with h; :mod:`layerlab.resolved.collector`); ``"uniform"``:
+                i_s.n = I_app A_box / A_contact, the voltage the mean of phi_s over the facets
+                (separate particle clusters on the collector then share the current by contact area).
     binder:     with conducting pores (:mod:`layerlab.resolved.domains`, the 2D runs) phi_s also
                 lives in the electrode pores, div(-sigma_b grad phi_s) = 0 there (sigma_b: the
                 effective conductivity of the carbon-binder network per pore volume), and the
@@ -49,6 +53,7 @@ E, P, S = T.ELECTROLYTE, T.PARTICLES, T.SEPARATOR
 CC, TOP, IFC = T.CURRENT_COLLECTOR, T.TOP, T.INTERFACE
 log = logging.getLogger("layerlab.resolved")
 FIELDS = ("ce", "phie", "s", "phis")     # unknowns in block order (field-split names)
+COLLECTORS = ("equipotential", "uniform")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,11 @@ class SolverSettings:
         Newton iterations and time steps and rebuilt only when a solve needed more than
         ``rebuild_its`` iterations, when the step length differs from the one it was built with by
         more than ``rebuild_dt_ratio``, or when a solve with it fails (then retried with a fresh
-        one); 1: full Newton; N > 1: rebuild every N Newton iterations, counted across steps
+        one); within a solve it is also rebuilt at once when the residual norm contracts by less
+        than ``refresh_ratio`` in an undamped iteration, or grows in a damped one (a residual form
+        of the rate test of the simplified Newton method, Hairer & Wanner, "Solving Ordinary
+        Differential Equations II", 2nd ed., Springer 1996, Sec. IV.8; ``None``: never);
+        1: full Newton; N > 1: rebuild every N Newton iterations, counted across steps
     predictor : start Newton from the linear extrapolation in time of the last two accepted
         states (same current only)
     """
@@ -75,6 +84,7 @@ class SolverSettings:
     rebuild_its: int = 12
     rebuild_dt_ratio: float = 1.6
     stale_max_it: int = 20
+    refresh_ratio: float | None = 0.5   # jacobian_lag 0: rebuild within a solve when |F_k| > this |F_k-1|
     predictor: bool = True
     mumps_blr_tol: float = 0.0   # > 0: MUMPS block low-rank factorisation with this dropping tolerance
     linear_rtol: float = 1e-8    # Krylov tolerance of the iterative linear solvers
@@ -93,8 +103,11 @@ class ResolvedModel:
 
     def __init__(self, phases: Phases, params: ParameterSet, settings: SolverSettings | None = None,
                  separator_tortuosity: float | None = None, prefix: str = "resolved",
-                 binder_conductivity_S_m: float | None = None) -> None:
+                 binder_conductivity_S_m: float | None = None, collector: str = "equipotential") -> None:
+        if collector not in COLLECTORS:
+            raise ValueError(f"unknown collector condition {collector!r}")
         self.ph, self.p = phases, params
+        self.collector = collector
         self.settings = settings or SolverSettings()
         self.comm = phases.msh.comm
         msh = phases.msh
@@ -113,11 +126,16 @@ class ResolvedModel:
         self._history: tuple[list[np.ndarray], float, float] | None = None   # level n-1, its dt, current
         self._last_current = 0.0
         self._rebuild, self._build_jacobian, self._jacobian_dt, self.jacobian_builds = True, False, 0.0, 0
+        self.jacobian_refreshes = 0        # rebuilds within a solve by the rate test (jacobian_lag 0)
+        self._norms: list[float] = []      # residual norms of the current Newton solve
+        self._damped = False               # the last Newton update was scaled to the trust limits
         self.dt = fem.Constant(msh, PETSc.ScalarType(1.0))
         self.I_cc = fem.Constant(msh, PETSc.ScalarType(0.0))     # A/m2 of particle contact
         self._measures()
         self.box_area_m2 = self._scalar_parent(self.one * self.ds_all(CC))
         self.contact_area_m2 = self._scalar_parent(self.one * self.ds(CC))
+        self.h_mean_m = self._mean_cell_size()
+        self.contact_conductance_S_m2 = 1.0 * params.positive.electronic_conductivity_S_m / self.h_mean_m
         self._forms(prefix)
         self.set_rest_state(params.positive.initial_stoichiometry)
         self.ocp_min_V = ocp_range_V(params.positive.ocp)[0]
@@ -128,17 +146,28 @@ class ResolvedModel:
         """Round-off level of the potential residuals, A: 10 eps sigma_max U sqrt(N) h^(d-2).
 
         Conduction matrix entries scale as sigma h^(d-2): h-independent in 2D, where the
-        round-off of potentials of ~4 V (not the current) bounds the attainable residual.
+        round-off of potentials of ~4 V (not the current) bounds the attainable residual.  The
+        equipotential collector's contact rows (entries G h^(d-1)) add their round-off over the contact
+        dofs (without the factor 10: one row per dof, bounded directly).
         """
-        msh = self.ph.msh
-        d = msh.topology.dim
-        n_cells = msh.topology.index_map(d).size_global
-        h = (self._scalar_parent(self.one * ufl.dx(domain=msh)) / n_cells) ** (1.0 / d)
+        d = self.ph.msh.topology.dim
+        h = self.h_mean_m
         ele = self.p.electrolyte
         kappa0 = float(transport(ele, np.array(ele.initial_concentration_mol_m3), self.p.temperature_K)[0])
         sigma = max(self.p.positive.electronic_conductivity_S_m, self.binder_conductivity_S_m or 0.0, kappa0)
         n = sum(f.function_space.dofmap.index_map.size_global for f in self.u)
-        return 10 * np.finfo(float).eps * sigma * 5.0 * np.sqrt(n) * h ** (d - 2)
+        floor = 10 * np.finfo(float).eps * sigma * 5.0 * np.sqrt(n) * h ** (d - 2)
+        if self.collector == "equipotential":     # the contact rows, G h^(d-1) each, on the contact dofs
+            G = self.contact_conductance_S_m2
+            floor += np.finfo(float).eps * G * 5.0 * np.sqrt(self._n_contact_dofs) * h ** (d - 1)
+        return floor
+
+    def _mean_cell_size(self) -> float:
+        """(volume / cells)^(1/d) of the whole mesh, m."""
+        msh = self.ph.msh
+        d = msh.topology.dim
+        n_cells = msh.topology.index_map(d).size_global
+        return (self._scalar_parent(self.one * ufl.dx(domain=msh)) / n_cells) ** (1.0 / d)
 
     def _measures(self) -> None:
         ph, msh = self.ph, self.ph.msh
@@ -211,8 +240,11 @@ class ResolvedModel:
                + F * pos.diffusivity_m2_s * cmax * ufl.inner(ufl.grad(s), ufl.grad(q)) * dx(P)
                + j * q("-") * dS(IFC))
         sigma = pos.electronic_conductivity_S_m
+        i_cc = self.I_cc                      # uniform; equipotential: its local part (collector.py)
+        if self.collector == "equipotential":
+            i_cc = self.I_cc + self.contact_conductance_S_m2 * phis
         R_phis = (sigma * ufl.inner(ufl.grad(phis), ufl.grad(r)) * dx(P) + j * r("-") * dS(IFC)
-                  + self.I_cc * r * ds(CC))
+                  + i_cc * r * ds(CC))
         if self.ph.binder:
             R_phis += self.binder_conductivity_S_m * ufl.inner(ufl.grad(phis), ufl.grad(r)) * dx(BINDER)
         self.residual = ufl.extract_blocks(R_ce + R_phie + R_s + R_phis)
@@ -241,6 +273,9 @@ class ResolvedModel:
             raise ValueError(f"unknown linear solver {st.linear!r}")
         opts.update(dict(st.petsc_options))
         self._prefix = f"{prefix}_{id(self)}_"
+        equipotential = self.collector == "equipotential"
+        if equipotential:   # the linear solver of A sits inside the rank-one correction (collector.py)
+            opts = {(k if k.startswith("snes_") else "inner_" + k): v for k, v in opts.items()}
         # the options stay in the database under this model's prefix: field-split and multigrid
         # sub-solvers read theirs when the preconditioner is first set up, after construction
         db = PETSc.Options()
@@ -249,23 +284,54 @@ class ResolvedModel:
         self.problem = fem.petsc.NonlinearProblem(self.residual, self.u, petsc_options_prefix=self._prefix,
                                                   kind="mpi", entity_maps=self.ph.entity_maps)
         self.problem.solver.setFromOptions()
+        self.linear_ksp = self.problem.solver.getKSP()     # the KSP of the Jacobian's sparse part
+        if equipotential:
+            self.linear_ksp = PETSc.KSP().create(self.comm)
+            self.linear_ksp.setOptionsPrefix(self._prefix + "inner_")
+            self.linear_ksp.setFromOptions()
         if st.jacobian_lag == 0:   # adaptive reuse: assemble only when asked (self._build_jacobian)
             ctx = {"u": self.u, "jacobian": self.problem.J, "preconditioner": None, "bcs": []}
 
+            def norms(snes, it: int, norm: float) -> None:
+                if it == 0:
+                    self._norms.clear()
+                self._norms.append(norm)
+
             def jacobian(snes, x, J, P) -> None:
+                n = self._norms
+                slow = (st.refresh_ratio is not None and len(n) >= 2
+                        and n[-1] > (1.0 if self._damped else st.refresh_ratio) * n[-2])
+                if not self._build_jacobian and slow:
+                    # a kept Jacobian far from this state: the chord iteration contracts too slowly
+                    # (or cycles: issue 13's paper-width first step, |F| alternating at 4 % of |F_0|)
+                    self._build_jacobian = True
+                    self._jacobian_dt = float(self.dt.value)
+                    self.jacobian_refreshes += 1
+                    log.debug("Jacobian rebuilt within the solve at |F| %.3g (was %.3g)", n[-1], n[-2])
                 if self._build_jacobian:
                     fem.petsc.assemble_jacobian(snes, x, J, P, **ctx)
                     self._build_jacobian = False
                     self.jacobian_builds += 1
 
             self.problem.solver.setJacobian(jacobian, self.problem.A, None)
+            self.problem.solver.setMonitor(norms)
         sizes = [f.function_space.dofmap.index_map.size_local for f in self.u]
         offsets = np.cumsum([0] + sizes)
         if st.linear == "gmres-fieldsplit":   # owned rows of the monolithic matrix: field by field
             start = self.problem.A.getOwnershipRange()[0]
             self._split_is = [PETSc.IS().createStride(sizes[i], start + offsets[i], 1, comm=self.comm)
                               for i in range(4)]
-            self.problem.solver.getKSP().getPC().setFieldSplitIS(*zip(FIELDS, self._split_is))
+            self.linear_ksp.getPC().setFieldSplitIS(*zip(FIELDS, self._split_is))
+        if equipotential:
+            from layerlab.resolved import collector as cc
+            contact = fem.form(ufl.TestFunction(self.Vphis) * ds(CC), entity_maps=self.ph.entity_maps)
+            v = cc.contact_vector(self.problem.b, contact, self.Vphis, int(offsets[3]))
+            self._n_contact_dofs = self.comm.allreduce(int(np.count_nonzero(v.getArray())), op=MPI.SUM)
+            self._contact = cc.attach(self.problem.solver, self.linear_ksp, v,
+                                      -self.contact_conductance_S_m2 / self.contact_area_m2,
+                                      {"b": self.problem.b, "u": self.u, "residual": self.problem.F,
+                                       "jacobian": self.problem.J, "bcs": [],
+                                       "_blocks": self.problem.b.getAttr("_blocks")})
         limits = (0.2 * c0, 0.05, 0.05, 0.05)     # c_e (mol/m3), phi_e (V), s, phi_s (V)
 
         def damp(x, y, *args) -> None:
@@ -273,6 +339,7 @@ class ResolvedModel:
             a = y.getArray()
             ratio = max(np.abs(a[offsets[i]:offsets[i + 1]]).max(initial=0.0) / limits[i] for i in range(4))
             ratio = self.comm.allreduce(ratio, op=MPI.MAX)
+            self._damped = ratio > 1.0
             if ratio > 1.0:
                 a /= ratio
 
@@ -378,8 +445,12 @@ class ResolvedModel:
         return self.comm.allreduce(fem.assemble_scalar(self._f[key]), op=MPI.SUM)
 
     def voltage(self) -> float:
-        """Mean phi_s over the particle contacts with the current collector (phi_Li = 0), V."""
-        return self._scalar("voltage") / self.contact_area_m2
+        """Cell voltage (phi_Li = 0), V: the collector's potential (equipotential; the mean phi_s over
+        the particle contacts less the contact drop I_cc / G), or the mean phi_s over them (uniform)."""
+        mean = self._scalar("voltage") / self.contact_area_m2
+        if self.collector == "equipotential":
+            return mean - float(self.I_cc.value) / self.contact_conductance_S_m2
+        return mean
 
     def foil_current(self) -> float:
         """Current density through the lithium foil (discharge > 0), A/m2 of current collector."""

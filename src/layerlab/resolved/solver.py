@@ -96,7 +96,7 @@ class Runner:
         self.on_output = on_output
         self._next_output = 0.0
         self.linear_counts = [0, 0]          # linear solves, Krylov iterations (whole run)
-        model.problem.solver.getKSP().setMonitor(self._count_linear)
+        model.linear_ksp.setMonitor(self._count_linear)
 
     def _count_linear(self, ksp, it: int, rnorm: float) -> None:
         """KSP monitor: called with it = 0 at the start of each solve, then once per iteration."""

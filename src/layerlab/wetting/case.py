@@ -52,7 +52,7 @@ def check_inputs(section: Mapping[str, Any], mesh_path: Path, packing_path: Path
     min_throat_m = float(meta["min_throat_m"])
     h_max = meta.get("h_max_m")
     check_interface_width(params, min_throat_m, None if h_max is None else float(h_max))
-    for key in ("record_interval_s", "checkpoint_interval_s", "air_map_spacing_m"):
+    for key in ("record_interval_s", "checkpoint_interval_s", "air_map_spacing_m", "breakthrough_tol_s"):
         v = float(section.get(key, 1.0))
         require(v > 0, f"wetting.{key}", f"got {v!r}", "> 0")
     return params, packing, min_throat_m
@@ -91,7 +91,8 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
                         snapshot_times_s=tuple(sorted(float(t) for t in section.get("snapshot_times_s", []))),
                         log_interval_wall_s=float(section.get("log_interval_wall_s", 10.0)),
                         steady_tol=float(section.get("steady_tol", 1e-3)),
-                        steady_window_s=float(section.get("steady_window_s", math.inf)))
+                        steady_window_s=float(section.get("steady_window_s", math.inf)),
+                        breakthrough_tol_s=float(section.get("breakthrough_tol_s", 1e-4)))
     ckpt = out_path.with_suffix(".ckpt")
     snap_tmp = out_path.with_suffix(".snapshots.bp.tmp")
     if comm.rank == 0 and not ckpt.exists() and snap_tmp.exists():

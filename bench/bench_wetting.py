@@ -20,6 +20,17 @@ channel of the verification test (h = 0.5 um, 60 deg walls) at a ladder of fixed
 
     python bench/bench_wetting.py --split-stability [--split-dts 1e-4 1e-5 1e-6 1e-7 3e-8 1e-8] [--steps 300]
 
+``--case CASE`` runs one campaign case of ``--config`` (default ``config/config.yaml``) twice, at
+the same time on two cores (so both see the same load), through the ``wet`` command: with the
+config as it is ("new") and with ``--reference KEY=VALUE ...`` applied to its ``wetting`` section
+("reference", default: the settings before 2026-12-08, :data:`REFERENCE`).
+The mesh is taken from the config's results folder when present, else made by Snakemake in the
+scratch folder (rules ``pack2d``, ``mesh2d`` only).  Prints each run's CPU seconds (``wait4``
+rusage of its process), steps, factorisations, simulated end time and metrics, the CPU ratio
+reference / new and each metric's difference.
+
+    python bench/bench_wetting.py --case L-S_load29.6_por0.55_ls0.5_seed0 [--reference steady_window_s=0.05]
+
 ``--stage CONFIG`` instead times the wetting stage of a campaign config: a copy of CONFIG with
 ``results_dir`` set to a scratch folder (the stage commands read the config file, so
 ``--config results_dir=...`` would not reach them), the 2D geometry of its cases copied from the
@@ -35,6 +46,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -202,6 +214,101 @@ def stage(config_path: str, cores: int) -> dict:
             **({"error": out.stderr[-2000:]} if out.returncode else {})}
 
 
+REFERENCE = ("steady_window_s=0.05", "breakthrough_tol_s=1.0e+6", "keep_freed_memory=false")
+"""The default campaign's wetting settings before 2026-12-08: the stopping rule's window 0.05 s with
+no breakthrough condition (an infinite tolerance leaves only the old one, an outlet fraction of
+0.05), glibc handing MUMPS's workspace back after each factorisation."""
+LOG_LINE = re.compile(r"(\d+) steps, (\d+) factorisations")
+
+
+def _case_geometry(cfg: dict, case: str, cfg_file: Path, scratch: Path, repo: Path) -> Path:
+    """The case's geometry folder: the config's results folder if it holds the mesh, else made in
+    ``scratch`` by Snakemake (rules pack2d and mesh2d only)."""
+    import shutil
+    source = Path(cfg["results_dir"])
+    source = (source if source.is_absolute() else repo / source) / "geometry" / case
+    dest = scratch / "geometry" / case
+    if (source / "mesh2d.msh").exists():
+        shutil.copytree(source, dest)
+        return dest
+    bindir = Path(sys.executable).parent
+    cmd = [str(bindir / "snakemake"), "--cores", "1", "--configfile", str(cfg_file), "--allowed-rules",
+           "pack2d", "mesh2d", "--", str(dest / "mesh2d.msh")]
+    out = subprocess.run(cmd, cwd=repo, capture_output=True, text=True,
+                         env={**os.environ, "PATH": str(bindir) + os.pathsep + os.environ.get("PATH", "")})
+    if out.returncode:
+        raise SystemExit(f"snakemake could not make the mesh of {case}:\n{out.stderr[-2000:]}")
+    return dest
+
+
+def case_pair(config_path: str, case: str, reference: list[str]) -> dict:
+    """One campaign case with the config (``new``) and with ``reference`` applied, run at once."""
+    import tempfile
+
+    import numpy as np
+    import xarray as xr
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    raw = yaml.safe_load(Path(config_path).read_text())
+    scratch = Path(tempfile.mkdtemp(prefix="bench_wetting_case_"))
+    source_results = raw.get("results_dir", "results")
+    raw["results_dir"] = str(scratch)
+    configs = {"new": raw, "reference": json.loads(json.dumps(raw))}
+    for item in reference:
+        key, value = item.split("=", 1)
+        configs["reference"]["wetting"][key] = yaml.safe_load(value)
+    files = {}
+    for name, data in configs.items():
+        files[name] = scratch / f"config_{name}.yaml"
+        files[name].write_text(yaml.safe_dump(data))
+    geom = _case_geometry({"results_dir": source_results}, case, files["new"], scratch, repo)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    procs = {}
+    t0 = time.perf_counter()
+    for name in configs:
+        (scratch / name).mkdir()
+        cmd = [sys.executable, "-m", "layerlab", "--log", str(scratch / name / "wet.log"), "wet",
+               "--config", str(files[name]), "--case", case, "--mesh", str(geom / "mesh2d.msh"),
+               "--packing", str(geom / "packing2d.json"), "--out", str(scratch / name / f"{case}.nc")]
+        with open(scratch / name / "stderr.txt", "w") as err:
+            procs[name] = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    runs = {}
+    while procs:
+        pid, status, usage = os.wait4(-1, 0)
+        name = next((n for n, p in procs.items() if p.pid == pid), None)
+        if name is None:
+            continue
+        proc = procs.pop(name)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log = (scratch / name / "wet.log").read_text() if (scratch / name / "wet.log").exists() else ""
+        counts = LOG_LINE.findall(log)
+        run = {"returncode": proc.returncode, "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+               "wall_s": round(time.perf_counter() - t0, 1),
+               "steps": int(counts[-1][0]) if counts else None,
+               "factorisations": int(counts[-1][1]) if counts else None}
+        nc = scratch / name / f"{case}.nc"
+        if proc.returncode == 0 and nc.exists():
+            with xr.open_dataset(nc, engine="h5netcdf") as ds:
+                run["end_time_s"] = float(ds["filling_time"][-1])
+                run["metrics"] = {k: float(ds[k]) for k in ("breakthrough_time", "trapped_air_fraction_final",
+                                                            "saturation_final", "steady_state_time")}
+                run["metrics"].update({f"breakthrough_time/{d}": float(v) for d, v in zip(
+                    ds["breakthrough_definition"].values, ds["breakthrough_time_by_definition"].values)})
+        else:
+            run["error"] = (scratch / name / "stderr.txt").read_text()[-2000:]
+        runs[name] = run
+    out = {"benchmark": "wetting_case_pair", "case": case, "config": config_path, "reference_settings": reference,
+           "load_average_1min": os.getloadavg()[0], "scratch": str(scratch), "runs": runs}
+    new, ref = runs["new"], runs["reference"]
+    if "metrics" in new and "metrics" in ref:
+        out["cpu_ratio_reference_over_new"] = round(ref["cpu_s"] / new["cpu_s"], 3)
+        out["metric_difference_new_minus_reference"] = {
+            k: (new["metrics"][k] - ref["metrics"][k]) if np.isfinite(new["metrics"][k] - ref["metrics"][k]) else None
+            for k in ref["metrics"]}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", type=int, nargs="+", default=[50_000, 200_000])
@@ -215,8 +322,15 @@ def main() -> None:
     ap.add_argument("--split-dts", type=float, nargs="+", default=[1e-4, 1e-5, 1e-6, 1e-7, 3e-8, 1e-8])
     ap.add_argument("--stage", metavar="CONFIG", help="time the wetting stage of this campaign config instead")
     ap.add_argument("--cores", type=int, default=2, help="snakemake --cores for --stage")
+    ap.add_argument("--case", help="run this campaign case with the config and with --reference, side by side")
+    ap.add_argument("--config", default="config/config.yaml", help="campaign config for --case")
+    ap.add_argument("--reference", nargs="*", default=list(REFERENCE), metavar="KEY=VALUE",
+                    help="wetting settings of the reference run of --case")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.case:
+        print(json.dumps(case_pair(args.config, args.case, args.reference), indent=1))
+        return
     if args.stage:
         print(json.dumps(stage(args.stage, args.cores), indent=1))
         return

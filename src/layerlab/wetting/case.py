@@ -52,9 +52,11 @@ def check_inputs(section: Mapping[str, Any], mesh_path: Path, packing_path: Path
     min_throat_m = float(meta["min_throat_m"])
     h_max = meta.get("h_max_m")
     check_interface_width(params, min_throat_m, None if h_max is None else float(h_max))
-    for key in ("record_interval_s", "checkpoint_interval_s", "air_map_spacing_m"):
+    for key in ("record_interval_s", "checkpoint_interval_s", "air_map_spacing_m", "breakthrough_tol_s"):
         v = float(section.get(key, 1.0))
         require(v > 0, f"wetting.{key}", f"got {v!r}", "> 0")
+    keep = section.get("keep_freed_memory", True)
+    require(isinstance(keep, bool), "wetting.keep_freed_memory", f"got {keep!r}", "true or false")
     return params, packing, min_throat_m
 
 
@@ -70,6 +72,9 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
 
     mesh_path, packing_path, out_path = Path(mesh_path), Path(packing_path), Path(out_path)
     params, packing, min_throat_m = check_inputs(section, mesh_path, packing_path)
+    if section.get("keep_freed_memory", True):
+        from layerlab.memory import keep_freed_memory
+        keep_freed_memory()       # MUMPS reuses its workspace pages: ~20 % less CPU per factorisation
     data = read_msh(mesh_path, 2, required=tags.NAMES_2D)
     comm = data.mesh.comm
     msh = data.mesh
@@ -91,7 +96,8 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
                         snapshot_times_s=tuple(sorted(float(t) for t in section.get("snapshot_times_s", []))),
                         log_interval_wall_s=float(section.get("log_interval_wall_s", 10.0)),
                         steady_tol=float(section.get("steady_tol", 1e-3)),
-                        steady_window_s=float(section.get("steady_window_s", math.inf)))
+                        steady_window_s=float(section.get("steady_window_s", math.inf)),
+                        breakthrough_tol_s=float(section.get("breakthrough_tol_s", 1e-4)))
     ckpt = out_path.with_suffix(".ckpt")
     snap_tmp = out_path.with_suffix(".snapshots.bp.tmp")
     if comm.rank == 0 and not ckpt.exists() and snap_tmp.exists():

@@ -140,6 +140,34 @@ def breakthrough_time(t: np.ndarray, outlet_fraction: np.ndarray, share: float =
     return float(t[i - 1] + (level - f[i - 1]) * (t[i] - t[i - 1]) / (f[i] - f[i - 1]))
 
 
+def first_crossing_time(t: np.ndarray, f: np.ndarray, level: float) -> float:
+    """First time ``f`` reaches ``level``, interpolated linearly between records (NaN if never)."""
+    f, t = np.asarray(f, dtype=float), np.asarray(t, dtype=float)
+    reached = f >= level
+    if not reached.any():
+        return float("nan")
+    i = int(np.argmax(reached))
+    if i == 0:
+        return float(t[0])
+    return float(t[i - 1] + (level - f[i - 1]) * (t[i] - t[i - 1]) / (f[i] - f[i - 1]))
+
+
+def breakthrough_determined(t: np.ndarray, outlet_fraction: np.ndarray, tol_s: float, share: float = 0.01,
+                            wet_threshold: float = 0.05, upper_bound: float = 1.0) -> bool:
+    """Whether :func:`breakthrough_time` (``reference="max"``) of a run whose outlet fraction so far
+    is ``outlet_fraction`` can no longer move by more than ``tol_s``, whatever the fraction does
+    later, as long as it stays ``<= upper_bound`` (1 for the clipped edge average).
+
+    A later run maximum ``M`` lies in ``[max so far, upper_bound]``, so the breakthrough level
+    ``share * M`` lies between ``share * max so far`` and ``share * upper_bound``; the first crossing
+    of a level is nondecreasing in the level, so the breakthrough time lies between the crossings
+    of those two levels in the records so far (the upper one must have been crossed already)."""
+    f = np.asarray(outlet_fraction, dtype=float)
+    low = breakthrough_time(t, f, share, wet_threshold)
+    high = first_crossing_time(t, f, share * upper_bound)
+    return bool(np.isfinite(low) and np.isfinite(high) and high - low <= tol_s)
+
+
 BREAKTHROUGH_SIGNALS = {
     "area_clipped": "outlet_fraction", "area_raw": "outlet_fraction_raw",
     "flux_clipped": "outlet_flux_fraction", "flux_raw": "outlet_flux_fraction_raw",

@@ -11,7 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from layerlab.wetting.metrics import Probe, breakthrough_time, breakthrough_variants, steady_time
+from layerlab.wetting.metrics import (Probe, breakthrough_determined, breakthrough_time, breakthrough_variants,
+                                      steady_time)
 from layerlab.wetting.solver import WettingSolver
 
 log = logging.getLogger("layerlab.wetting")
@@ -31,6 +32,7 @@ class Schedule:
     log_interval_wall_s: float = 10.0
     steady_tol: float = 1e-3
     steady_window_s: float = math.inf     # stop once saturation moved < steady_tol over this window
+    breakthrough_tol_s: float = 1e-4      # ... and the 1 % breakthrough time is pinned to this
 
 
 @dataclass
@@ -104,11 +106,14 @@ def simulate(solver: WettingSolver, probe: Probe, schedule: Schedule,
 
 
 def _is_steady(hist: History, schedule: Schedule) -> bool:
-    """Saturation moved less than ``steady_tol`` over the last ``steady_window_s`` after the outlet got wet."""
+    """The stopping rule: the metrics of :func:`run_metrics` are determined.  The 1 % breakthrough
+    time can no longer move by more than ``breakthrough_tol_s`` (:func:`breakthrough_determined`:
+    the clipped outlet fraction is at most 1), and saturation (so the trapped air) moved less than
+    ``steady_tol`` over the last ``steady_window_s``."""
     t = np.asarray(hist.series["t"])
     if not math.isfinite(schedule.steady_window_s) or t.size < 2 or t[-1] < schedule.steady_window_s:
         return False
-    if max(hist.series["outlet_fraction"]) < 0.05:      # no breakthrough yet
+    if not breakthrough_determined(t, hist.series["outlet_fraction"], schedule.breakthrough_tol_s):
         return False
     s = np.asarray(hist.series["saturation"])
     window = t >= t[-1] - schedule.steady_window_s

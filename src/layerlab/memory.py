@@ -29,10 +29,10 @@ def keep_freed_memory() -> bool:
     try:
         libc = ctypes.CDLL(name)
         mallopt = libc.mallopt
-        gnu_version = libc.gnu_get_libc_version      # glibc only
     except (OSError, AttributeError):
         return False
-    del gnu_version
+    if not hasattr(libc, "gnu_get_libc_version"):     # not glibc: its mallopt codes may differ
+        return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     trim = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)

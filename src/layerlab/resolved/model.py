@@ -135,7 +135,7 @@ class ResolvedModel:
         self.box_area_m2 = self._scalar_parent(self.one * self.ds_all(CC))
         self.contact_area_m2 = self._scalar_parent(self.one * self.ds(CC))
         self.h_mean_m = self._mean_cell_size()
-        self.contact_conductance_S_m2 = 1.0 * params.positive.electronic_conductivity_S_m / self.h_mean_m
+        self.contact_conductance_S_m2 = params.positive.electronic_conductivity_S_m / self.h_mean_m
         self._forms(prefix)
         self.set_rest_state(params.positive.initial_stoichiometry)
         self.ocp_min_V = ocp_range_V(params.positive.ocp)[0]

@@ -133,11 +133,7 @@ def breakthrough_time(t: np.ndarray, outlet_fraction: np.ndarray, share: float =
         return float("nan")
     if reference not in ("max", "final"):
         raise ValueError(f"reference must be 'max' or 'final', got {reference!r}")
-    level = share * (np.nanmax(f) if reference == "max" else f[-1])
-    i = int(np.argmax(f >= level))
-    if i == 0:
-        return float(t[0])
-    return float(t[i - 1] + (level - f[i - 1]) * (t[i] - t[i - 1]) / (f[i] - f[i - 1]))
+    return first_crossing_time(t, f, share * (np.nanmax(f) if reference == "max" else f[-1]))
 
 
 def first_crossing_time(t: np.ndarray, f: np.ndarray, level: float) -> float:

@@ -39,8 +39,8 @@ def _spy_tries(it: Integrator) -> list[tuple[float, float, int]]:
     tries: list[tuple[float, float, int]] = []
     attempt = it._try
 
-    def spy(seg, dt, dt_prev, saved):
-        reason = attempt(seg, dt, dt_prev, saved)
+    def spy(seg, dt, dt_prev, saved, **kwargs):
+        reason = attempt(seg, dt, dt_prev, saved, **kwargs)
         tries.append((it.t_s, dt, reason))
         return reason
     it._try = spy

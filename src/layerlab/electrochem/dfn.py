@@ -469,18 +469,25 @@ class DFNModel:
         solution: diffusion would carry lithium out through a surface whose exchange current is
         zero (the Newton residual stalls at the overshoot's size).  The integrator rejects such steps.
         """
-        nloc = self.V.dofmap.index_map.size_local
-        u = self.u.x.array.reshape(-1, self.ncomp)[:nloc]
-        parts = [(pop, self.mask[pop]) for pop in self.pops]
-        if self.full:
-            parts.append((GRAPHITE, self.mask_n))
-        worst = 0.0
-        for pop, mask in parts:
-            b = self.layout.particle(pop)
-            s = u[mask.x.array[:nloc] > 0, b.start:b[-1]]
-            if s.size:
-                worst = max(worst, float((s - 1.0).max()), float((-s).max()))
+        s = self.u.x.array[self._shell_dofs()]
+        worst = max(float(s.max()) - 1.0, -float(s.min()), 0.0) if s.size else 0.0
         return self.comm.allreduce(worst, op=MPI.MAX)
+
+    def _shell_dofs(self) -> np.ndarray:
+        """Indices into ``u`` of the radial control volumes of every population at the owned
+        nodes where it is present (the masks are fixed at construction; computed once)."""
+        if not hasattr(self, "_shell_dof_index"):
+            nloc = self.V.dofmap.index_map.size_local
+            parts = [(pop, self.mask[pop]) for pop in self.pops]
+            if self.full:
+                parts.append((GRAPHITE, self.mask_n))
+            idx = []
+            for pop, mask in parts:
+                b = self.layout.particle(pop)
+                nodes = np.flatnonzero(mask.x.array[:nloc] > 0)
+                idx.append((nodes[:, None] * self.ncomp + np.arange(b.start, b[-1])[None, :]).ravel())
+            self._shell_dof_index = np.concatenate(idx) if idx else np.zeros(0, dtype=np.int64)
+        return self._shell_dof_index
 
     # ---- one implicit step ---------------------------------------------------------------------
     def set_bdf(self, dt: float, dt_prev: float | None) -> tuple[float, float, float]:
@@ -571,6 +578,10 @@ class DFNModel:
         for ch in self._chord.values():
             ch.destroy()
         self.problems, self._sparse_jacobians, self._chord = {}, {}, {}
+
+    def uses_chord(self, mode: str) -> bool:
+        """Whether ``mode``'s steps are solved by the chord Newton of :mod:`.newton` (else SNES)."""
+        return mode in self._chord
 
     def newton_iterations(self, mode: str) -> int:
         if mode in self._chord:

@@ -145,8 +145,9 @@ class Integrator:
         pred = v_n + (v_n - v_nn) * (dt / dt_prev)
         return dt / (dt + dt_prev) * abs(v - pred) / (self.d.time_atol + self.d.time_rtol * abs(v))
 
-    def _try(self, seg: Segment, dt: float, dt_prev: float | None, saved: tuple) -> int:
-        """Restore the saved state and attempt one step of size dt."""
+    def _try(self, seg: Segment, dt: float, dt_prev: float | None, saved: tuple, retry: bool = True) -> int:
+        """Restore the saved state and attempt one step of size dt; a failed solve from the
+        extrapolated guess is retried once from the last state when ``retry``."""
         m = self.m
         m.u_n.x.array[:] = saved[0]
         m.u_nn.x.array[:] = saved[1]
@@ -157,7 +158,7 @@ class Integrator:
         m.set_bdf(dt, dt_prev)
         value = self._applied(seg, self.t_s + dt)
         reason = m.solve(seg.mode, value, robust=dt_prev is None)
-        if reason <= 0 and dt_prev is not None:   # retry from the last state
+        if reason <= 0 and dt_prev is not None and retry:   # retry from the last state
             m.u.x.array[:] = saved[0]
             reason = m.solve(seg.mode, value)
         if reason > 0 and m.stoichiometry_excess() > STOICHIOMETRY_SLACK:
@@ -208,7 +209,7 @@ class Integrator:
             dt = min(dt, t_end - self.t_s)
             halvings = 0
             while True:
-                reason = self._try(seg, dt, dt_prev, saved)
+                reason = self._try(seg, dt, dt_prev, saved, retry=not self._plunging(seg, tr.voltage_V[-1]))
                 if reason <= 0:
                     halvings += 1
                     plunging = halvings > 3 and self._plunging(seg, tr.voltage_V[-1])

@@ -21,7 +21,10 @@ LU of its structural nonzeros ~0.05 ms, so assemblies are what to save:
   round-off leaves its logit column ~0) and a solve stalled at the round-off floor counts as
   converged (``roundoff``: the test of ``DFNModel._at_roundoff``), both as on the SNES path;
   a residual grown ``DIVERGED``-fold is a failure at once (measured: such solves, clipped steps
-  on saturating surfaces, never converged, and cost a Jacobian an iteration until ``max_it``).
+  on saturating surfaces, never converged, and cost a Jacobian an iteration until ``max_it``), and
+  so is one grown ``FRESH_GROWTH``-fold by an update from a Jacobian just assembled (Newton itself
+  leaving its basin: on the paper's rate test these were the saturation plunges at the ends of the
+  discharges, where each such solve went on to the ``DIVERGED`` test at a Jacobian per iteration).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ RATE_REFRESH = 0.2      # |F_k| / |F_k-1| above this: new Jacobian at the next i
 SLOW_ITERATIONS = 8     # a solve needing more iterations refreshes the Jacobian for the next
 M_REFRESH = 10          # refreshes between two assemblies of the storage part M
 DIVERGED = 1e4          # |F| above this x max(|F_0|, 1): diverged (the step is halved)
+FRESH_GROWTH = 10.0     # |F| grown this-fold by an update with a fresh Jacobian: diverged
 STOL = 1e-14            # |du| <= STOL |u|: converged (round-off floor of the residual)
 
 
@@ -181,6 +185,7 @@ class ChordNewton:
         lim = self.lim
         fresh = False
         f_old = f0 = None
+        from_fresh = False        # the last update was solved with a Jacobian assembled for it
         history: list[float] = []
         self.iterations = 0
         try:
@@ -194,13 +199,14 @@ class ChordNewton:
                     f0 = fnorm
                 if fnorm <= max(self.atol, self.rtol * f0):
                     return 3, fresh
-                if fnorm > DIVERGED * max(f0, 1.0):
+                if fnorm > DIVERGED * max(f0, 1.0) or (from_fresh and fnorm > FRESH_GROWTH * max(f_old, f0, 1.0)):
                     return -6, fresh
                 if k == self.max_it:
                     break
                 if f_old is not None and fnorm > RATE_REFRESH * f_old:
                     refresh = True
-                if refresh or full:
+                from_fresh = refresh or full
+                if from_fresh:
                     self._refresh(gamma)
                     refresh, fresh = False, True
                 self._set_gamma(gamma)

@@ -65,6 +65,8 @@ from layerlab.errors import SolverError, require
 from layerlab.fe import MPI, PETSc, fem, mesh, ufl
 
 LOGIT_MAX = 200.0
+SATURATED_LOGIT = float(np.log(999.0))
+"""A surface logit above this is a stoichiometry above 0.999 (below minus it: under 0.001)."""
 """Bound of the surface logits in Newton iterates: s(1 - s) = e^-200 is far below round-off already."""
 ROUNDOFF_ATOL_FACTOR = 10.0
 ROUNDOFF_RTOL = 1e-8
@@ -453,11 +455,27 @@ class DFNModel:
 
     def saturated(self) -> bool:
         """All reacting cathode surfaces saturated (> 0.999), or all graphite surfaces empty (< 0.001)."""
-        prof = self.nodal_profiles()
-        sat = min(prof[f"sto_surf_{p}"][prof[f"present_{p}"]].min() for p in self.pops) > 0.999
+        u = self.u.x.array
+        inf = float("inf")
+        low = min((float(u[i].min()) for p, i in self._surface_dofs().items() if p != GRAPHITE and i.size),
+                  default=inf)      # smallest cathode surface logit
+        sat = self.comm.allreduce(low, op=MPI.MIN) > SATURATED_LOGIT
         if self.full:
-            sat = sat or prof["sto_surf_graphite"][prof["present_graphite"]].max() < 1e-3
+            i = self._surface_dofs()[GRAPHITE]
+            high = float(u[i].max()) if i.size else -inf
+            sat = sat or self.comm.allreduce(high, op=MPI.MAX) < -SATURATED_LOGIT
         return bool(sat)
+
+    def _surface_dofs(self) -> dict[str, np.ndarray]:
+        """Indices into ``u`` of each population's surface logit at the owned nodes where it is
+        present (computed once, as :meth:`_shell_dofs`)."""
+        if not hasattr(self, "_surface_dof_index"):
+            nloc = self.V.dofmap.index_map.size_local
+            masks = dict(self.mask, **({GRAPHITE: self.mask_n} if self.full else {}))
+            self._surface_dof_index = {
+                pop: np.flatnonzero(m.x.array[:nloc] > 0) * self.ncomp + self.layout.particle(pop)[-1]
+                for pop, m in masks.items()}
+        return self._surface_dof_index
 
     def stoichiometry_excess(self) -> float:
         """Largest excursion of a radial control-volume stoichiometry outside [0, 1] (0 if none),

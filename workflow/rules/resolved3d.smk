@@ -1,6 +1,8 @@
 # resolved3d rules (issue 13): the resolved 3D half cell of each case of resolved.campaign3d.sweeps on its own
 # packing (campaign3d.lateral_um wide, campaign3d.separator_um separator) and level-set mesh (h_um, h_min_um),
-# then the DFN side by side and a figure per architecture; each resolved run also leaves its VTX fields
+# then the DFN side by side (the dfn command on the same design and the same experiment: the rate test's
+# electrochem.protocol replaced by the resolved run's discharge from rest at the OCP of resolved.v_max_V)
+# and a figure per architecture; each resolved run also leaves its VTX fields
 # (ParaView) in fields/resolved3d/<case>/. Only when resolved.campaign3d.enabled (README: its cost). The
 # pack3d / mesh3d commands get their usual per-job settings, computed from the config with the campaign's
 # box and mesh size as geometry.packing3d / geometry.mesh3d.
@@ -75,6 +77,28 @@ rule resolved3d:
 
 _CASES_R3D = [
     c.name for c in cases_of(config, _C3D["sweeps"], config["geometry"]["seeds"])] if _C3D["enabled"] else []
+_RES = config["resolved"]
+# the config of the DFN counterpart: the campaign's DFN with the resolved run's protocol
+_DFN3D = {**config, "electrochem": {**config["electrochem"], "protocol": {
+    "c_rates": [_RES["discharge_c_rate"]], "charge": "rest", "cv": False, "v_min_V": _RES["v_min_V"],
+    "v_max_V": _RES["v_max_V"], "rest_s": 0.0}}}
+
+
+rule dfn_resolved3d:
+    input:
+        runs=lambda wildcards: stage_inputs(config, parse_case(wildcards.case)),
+        settings_files=lambda wildcards: job_files(_DFN3D, "dfn", dict(wildcards)),
+    output:
+        f"{_R3D}/dfn/{{case}}.nc",
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/resolved3d/{{case}}/dfn.log",
+    params:
+        settings=lambda wildcards: job_settings(_DFN3D, "dfn", dict(wildcards)),
+    threads: 1
+    shell:
+        "python -m layerlab --log {log} dfn --settings {params.settings:q} --case {wildcards.case} --out {output}"
 
 
 localrules:
@@ -84,7 +108,7 @@ localrules:
 rule resolved3d_compare:
     input:
         resolved=expand(f"{RESULTS}/runs/resolved3d/{{case}}.nc", case=_CASES_R3D),
-        dfn=[f"{RESULTS}/runs/dfn/{parse_case(c).with_seed(None).name}.nc" for c in _CASES_R3D],
+        dfn=[f"{_R3D}/dfn/{parse_case(c).with_seed(None).name}.nc" for c in _CASES_R3D],
     output:
         table=f"{RESULTS}/tables/resolved3d_vs_dfn.csv",
         dataset=f"{RESULTS}/datasets/resolved3d.nc",

@@ -104,6 +104,13 @@ class Integrator:
         nloc = model.V.dofmap.index_map.size_local * model.layout.size
         self._diff_idx = np.flatnonzero(self._diff[:nloc])     # owned differential dofs
 
+    def restart_from_rest(self, stoichiometry: float) -> None:
+        """Set the cell to its rest state at cathode ``stoichiometry`` (:meth:`DFNModel.set_initial_state`)
+        with no current before it: the next current step starts as from a fresh integrator (no ramp);
+        time and charge run on."""
+        self.m.set_initial_state(stoichiometry)
+        self._last_current = None
+
     # -- helpers ------------------------------------------------------------------------------
     def _err(self, dt: float, dt_prev: float | None) -> float:
         """Error estimate of the last step (<= 1 accepted): the distance between the implicit

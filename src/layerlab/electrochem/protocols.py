@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from layerlab.electrochem.cell import HalfCell
-from layerlab.electrochem.electrolyte import ocp_range_V
+from layerlab.electrochem.electrolyte import ocp_range_V, stoichiometry_at_ocp
 from layerlab.electrochem.integrator import Integrator, Segment, Trace
 from layerlab.errors import require
 
 HOUR_S = 3600.0
 
 
-CHARGE_MODES = ("symmetric", "fixed")
-"""``symmetric``: each discharge follows a charge at the same C-rate; ``fixed``: at ``charge_c_rate``."""
+CHARGE_MODES = ("symmetric", "fixed", "rest")
+"""``symmetric``: each discharge follows a charge at the same C-rate; ``fixed``: at ``charge_c_rate``;
+``rest``: no charge, each discharge starts from rest at the OCP of ``v_max_V`` (half cells)."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,10 @@ class RateTest:
     c_rates : discharge C-rates (each > 0)
     charge : "fixed" (CC at ``charge_c_rate`` before every discharge) or "symmetric" (CC at the
         discharge's own C-rate); the campaign's default (config schema) is "symmetric" without CV,
-        what the paper's text states (README, rate-test protocol).  This class's own defaults are
+        what the paper's text states (README, rate-test protocol).  "rest" (half cells, no CV):
+        no charge; the cell is set to rest at the OCP of ``v_max_V`` before every discharge, the
+        limit of an infinitely slow CV charge and the state the resolved 3D runs start from
+        (their DFN counterpart, ``workflow/rules/resolved3d.smk``).  This class's own defaults are
         the former campaign protocol, 0.2C CC-CV, which the benches and older tests name.
     charge_c_rate : CC charging rate of the "fixed" mode (validated in both modes)
     cv : a CV step at ``v_max_V`` after the CC charge, ending at ``cv_end_c_rate``
@@ -72,6 +76,10 @@ class RateTest:
         require(self.charge in CHARGE_MODES, f"{field_prefix}.charge", f"got {self.charge!r}",
                 " or ".join(CHARGE_MODES))
         require(isinstance(self.cv, bool), f"{field_prefix}.cv", f"got {self.cv!r}", "true or false")
+        if self.charge == "rest":
+            require(cell.anode is None, f"{field_prefix}.charge", "got 'rest' for a full cell",
+                    "symmetric or fixed (rest sets a half cell's cathode to the OCP of v_max_V)")
+            require(not self.cv, f"{field_prefix}.cv", "got true with charge 'rest'", "false (no charge, no CV)")
         if self.cv:
             slowest = min(self.charge_rate(c) for c in self.c_rates)
             require(self.cv_end_c_rate < slowest, f"{field_prefix}.cv_end_c_rate",
@@ -166,7 +174,8 @@ def run_segments(integrator: Integrator, segments: Sequence[Segment], result: Pr
 
 def run_rate_test(integrator: Integrator, test: RateTest, field_prefix: str = "electrochem.protocol",
                   on_cycle=None) -> ProtocolResult:
-    """Charge (:meth:`RateTest.charge_segments`), CC discharge, (rest) for every C-rate, in order.
+    """Charge (:meth:`RateTest.charge_segments`; ``charge`` "rest": the rest state at the OCP of
+    ``v_max_V`` instead), CC discharge, (rest) for every C-rate, in order.
 
     ``on_cycle(k, result)``, if given, is called after the k-th discharge (progress logging)."""
     cell = integrator.m.cell
@@ -174,7 +183,10 @@ def run_rate_test(integrator: Integrator, test: RateTest, field_prefix: str = "e
     res = ProtocolResult()
     for c in test.c_rates:
         q0 = integrator.charge_C_m2
-        run_segments(integrator, test.charge_segments(cell, c), res)
+        if test.charge == "rest":
+            integrator.restart_from_rest(stoichiometry_at_ocp(cell.params.positive.ocp, test.v_max_V))
+        else:
+            run_segments(integrator, test.charge_segments(cell, c), res)
         q1 = integrator.charge_C_m2
         segs = [cc(cell, c, v_min_V=test.v_min_V, label=f"discharge {c:g}C")]
         if test.rest_s > 0:

@@ -1,10 +1,12 @@
 """Resolved 3D half cells beside the DFN on the same designs: metrics, campaign dataset, figures.
 
-Per case (one ``resolve3d`` run with ``--packing`` and the DFN rate test of the same design):
+Per case (one ``resolve3d`` run with ``--packing`` and a DFN run of the same design and experiment:
+the discharge from rest at the OCP of ``v_max_V``, ``electrochem.protocol.charge: rest``; a rate
+test's discharge at ``c_rate`` is read the same way, but starts from what its charge left):
 
 * ``capacity_mAh_g``: the 1C discharge capacity per active mass to the resolved run's cut-off
-  (resolved: of the modelled particles; DFN: the 1C discharge of its rate test read at the same
-  voltage; every DFN metric is taken over that part of the discharge);
+  (resolved: of the modelled particles; DFN: its discharge read at the same voltage; every DFN
+  metric is taken over that part of the discharge);
 * ``ce_spread_mol_m3``: the largest difference of the depth-averaged electrolyte concentration
   over the cell (electrode + separator) at any output time of the discharge;
 * ``top_bottom_utilisation``: mean stoichiometry change of the separator-side half of the
@@ -71,12 +73,18 @@ def resolved_metrics(ds) -> dict[str, float]:
             "utilisation_L": mean("L"), "utilisation_S": mean("S")}
 
 
-def dfn_metrics(ds, cmax_mol_m3: float, v_cut_V: float, c_rate: float = 1.0) -> dict[str, float]:
-    """Metrics of the DFN rate test's ``c_rate`` discharge (a protocol dataset), up to the first
-    time its voltage reaches ``v_cut_V`` (the resolved run's cut-off; the rate test's own ends lower)."""
+def discharge_samples(ds, c_rate: float = 1.0) -> np.ndarray:
+    """Sample indices of a DFN protocol dataset's discharge: its only one, else the one at ``c_rate``."""
     meanings = ds["segment"].attrs["flag_meanings"].split()
-    k = meanings.index(f"discharge_{c_rate:g}C")
-    idx = np.flatnonzero(ds["segment"].values == k)
+    discharges = [m for m in meanings if m.startswith("discharge_")]
+    k = meanings.index(discharges[0] if len(discharges) == 1 else f"discharge_{c_rate:g}C")
+    return np.flatnonzero(ds["segment"].values == k)
+
+
+def dfn_metrics(ds, cmax_mol_m3: float, v_cut_V: float, c_rate: float = 1.0) -> dict[str, float]:
+    """Metrics of the DFN's discharge (a protocol dataset: :func:`discharge_samples`), up to the first
+    time its voltage reaches ``v_cut_V`` (the resolved run's cut-off)."""
+    idx = discharge_samples(ds, c_rate)
     v = ds["voltage"].values[idx]
     below = np.flatnonzero(v <= v_cut_V)
     n = below[0] if len(below) else len(idx) - 1                # last index kept
@@ -147,8 +155,7 @@ def figure(rpath: str, dpath: str, out: str) -> None:
         dis = r["segment_label"].values.tolist().index("discharge")
         t_end = float(r[PROTOCOL_TIME].values[r["segment"].values == dis].max())
         times = r["profile_time"].values
-        k = d["segment"].attrs["flag_meanings"].split().index("discharge_1C")
-        idx = np.flatnonzero(d["segment"].values == k)
+        idx = discharge_samples(d)
         below = np.flatnonzero(d["voltage"].values[idx] <= discharge_end_voltage(r))
         sel = idx[: below[0] + 1] if len(below) else idx
         td = d[PROTOCOL_TIME].values[sel] - d[PROTOCOL_TIME].values[sel][0]

@@ -81,7 +81,9 @@ class SolverSettings:
     newton_max_it: int = 12
     linear: str = "mumps"
     jacobian_lag: int = 0
-    rebuild_its: int = 12
+    rebuild_its: int = 14        # 12 until 2026-12-08: a kept Jacobian after a 1.5x step growth takes 13-14
+                                 # its, which blocked the next growth (Runner: easy step), so the ramp from
+                                 # dt 1 s grew every other step (README, resolved 3D "Cost")
     rebuild_dt_ratio: float = 1.6
     stale_max_it: int = 20
     refresh_ratio: float | None = 0.5   # jacobian_lag 0: rebuild within a solve when |F_k| > this |F_k-1|

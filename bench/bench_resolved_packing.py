@@ -68,7 +68,7 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newt
     t_setup = time.perf_counter() - t0 - t_mesh - t_read
     one_c = 210.0 * 5000.0 * model.particle_volume_m3_m2()     # 210 mA/g, 5 g/cm3 (materials.yaml)
     t1, c1 = time.perf_counter(), time.process_time()
-    control = StepControl(dt_initial_s=a.dt_initial_s, dt_max_s=300.0, dv_max_V=0.03)
+    control = StepControl(dt_initial_s=a.dt_initial_s, dt_max_s=a.dt_max_s, dv_max_V=a.dv_max_V)
     tr = Runner(model, control).run_cc(one_c, v_min_V=a.v_min, duration_s=a.duration_s)
     t_run = time.perf_counter() - t1
     cpu_run, cpu_before = time.process_time() - c1, c1 - c0
@@ -157,6 +157,8 @@ def main() -> None:
     ap.add_argument("--v-min", type=float, default=3.5, help="discharge cut-off, V")
     ap.add_argument("--dt-initial-s", type=float, default=StepControl.dt_initial_s,
                     help="first step, s (default: the campaign's, StepControl's; 5 s in this bench until 2026-12-08)")
+    ap.add_argument("--dt-max-s", type=float, default=300.0, help="resolved.dt_max_s (the campaign's 300)")
+    ap.add_argument("--dv-max-V", type=float, default=0.03, help="resolved.dv_max_V (the campaign's 0.03)")
     ap.add_argument("--h-min-um", type=float, default=None, help="surface refinement (default: h, none)")
     ap.add_argument("--linear", nargs="+", default=["mumps"], choices=("mumps", "gmres-fieldsplit", "gmres-asm"),
                     help="resolved.linear_solver values, each on every mesh")

@@ -127,7 +127,8 @@ def reference_pair(rev: str, argv: list[str]) -> dict:
     archive = subprocess.run(["git", "-C", str(repo), "archive", rev, "src", "config"], check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(ref)], input=archive, check=True)
-    runs = {"new": (repo / "src", ["--keep-freed-memory", "on"]), "reference": (ref / "src", ["--keep-freed-memory", "off"])}
+    runs = {"new": (repo / "src", ["--keep-freed-memory", "on"]),
+            "reference": (ref / "src", ["--keep-freed-memory", "off"])}
     procs, out, t0 = {}, {}, time.perf_counter()
     for name, (src, extra) in runs.items():
         env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -175,7 +176,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.reference_rev:
         import sys
-        argv = [x for x in sys.argv[1:] if x not in ("--reference-rev", a.reference_rev, "--keep-freed-memory", "on", "off")]
+        drop = ("--reference-rev", a.reference_rev, "--keep-freed-memory", "on", "off")
+        argv = [x for x in sys.argv[1:] if x not in drop]
         print(json.dumps(reference_pair(a.reference_rev, argv), indent=1))
         return
     if a.keep_freed_memory == "on":

@@ -5,8 +5,8 @@ diameters) wide, a 10 um separator slab, lattice h = 3 um.  Checks: lithium cons
 1 vs 2 ranks equal to 1e-8 (capacity, per-particle state); the command's dataset (phi_e profile,
 per-particle end state consistent with the mean stoichiometry); bad input (unknown solver, a
 non-boolean keep_freed_memory, too narrow a packing, a packing of another case, a mesh without the
-interface tag): one line, exit 2, nothing written; at 0.05C the capacity per active mass within 2 % of the campaign DFN's on the
-same design.
+interface tag): one line, exit 2, nothing written; at 0.05C the capacity per active mass within 2 %
+of the campaign DFN's on the same design.
 """
 
 from __future__ import annotations

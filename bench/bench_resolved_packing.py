@@ -8,8 +8,12 @@ unknowns, steps, Newton iterations per step, linear iterations per Newton iterat
 
 CPU times (``time.process_time``) beside the wall times: the machine is shared.
 
-Packings are walled (as the campaign's) unless ``--periodic``; ``--neck-min-um`` is the mesh's
+Packings are walled (as the campaign's) unless ``--periodic``; glibc keeps freed memory
+(``resolved.keep_freed_memory``) unless ``--keep-freed-memory off``; ``--neck-min-um`` is the mesh's
 collar radius of thin necks (0: the plain isosurface, which loses contacts).
+
+``--reference-rev REV``: this checkout and revision REV side by side (CPU from ``wait4``; the resolved
+preview before / after, README "Resolved 3D half cells").
 
 Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--h-min-um 1.5] [--duration-s 120] [--newton adaptive full]``
 The resolved campaign's laptop preview (README)::
@@ -64,7 +68,7 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newt
     t_setup = time.perf_counter() - t0 - t_mesh - t_read
     one_c = 210.0 * 5000.0 * model.particle_volume_m3_m2()     # 210 mA/g, 5 g/cm3 (materials.yaml)
     t1, c1 = time.perf_counter(), time.process_time()
-    control = StepControl(dt_initial_s=5.0, dt_max_s=300.0, dv_max_V=0.03)
+    control = StepControl(dt_initial_s=a.dt_initial_s, dt_max_s=a.dt_max_s, dv_max_V=a.dv_max_V)
     tr = Runner(model, control).run_cc(one_c, v_min_V=a.v_min, duration_s=a.duration_s)
     t_run = time.perf_counter() - t1
     cpu_run, cpu_before = time.process_time() - c1, c1 - c0
@@ -104,12 +108,58 @@ def add_case_arguments(ap: argparse.ArgumentParser, loading: float, porosity: fl
     ap.add_argument("--separator-um", type=float, default=separator_um)
 
 
+def _bench_json(text: str) -> dict:
+    """The JSON document of this script's stdout (gmsh prints its Info lines before it)."""
+    return json.loads(text[text.index("\n{") + 1:] if not text.startswith("{") else text)
+
+
+def reference_pair(rev: str, argv: list[str]) -> dict:
+    """This benchmark with ``argv`` twice at once: on this checkout's ``src`` (``new``) and on ``src`` +
+    ``config`` of git revision ``rev`` (``reference``, ``--keep-freed-memory off``: before the setting);
+    CPU seconds from each process's ``wait4`` rusage, the ratio reference / new."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    ref = Path(tempfile.mkdtemp(prefix="bench_resolved_ref_"))
+    archive = subprocess.run(["git", "-C", str(repo), "archive", rev, "src", "config"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(ref)], input=archive, check=True)
+    runs = {"new": (repo / "src", ["--keep-freed-memory", "on"]),
+            "reference": (ref / "src", ["--keep-freed-memory", "off"])}
+    procs, out, t0 = {}, {}, time.perf_counter()
+    for name, (src, extra) in runs.items():
+        env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        procs[name] = subprocess.Popen([sys.executable, __file__, *argv, *extra], cwd=repo, env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    while procs:
+        pid, status, usage = os.wait4(-1, 0)
+        name = next((n for n, p in procs.items() if p.pid == pid), None)
+        if name is None:
+            continue
+        data = _bench_json(procs.pop(name).stdout.read())
+        out[name] = {"cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "wall_s": round(time.perf_counter() - t0, 1),
+                     "maxrss_MB": round(usage.ru_maxrss / 1024), "cpu_pack_s": data["cpu_pack_s"], **data["runs"][0]}
+    new, old = out["new"], out["reference"]
+    return {"benchmark": "resolved_packing_pair", "reference_rev": rev, "args": argv, "runs": out,
+            "cpu_ratio_reference_over_new": round(old["cpu_s"] / new["cpu_s"], 3),
+            "capacity_rel_difference": new["capacity_C_m2"] / old["capacity_C_m2"] - 1,
+            "load_avg_1min_end": round(os.getloadavg()[0], 2)}
+
+
 def main() -> None:
+    from layerlab.resolved.solver import StepControl
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_case_arguments(ap, 8.0, 0.25, 22.6, 10.0)
     ap.add_argument("--h-um", type=float, nargs="+", default=[3.0, 1.5])
     ap.add_argument("--duration-s", type=float, default=120.0)
     ap.add_argument("--v-min", type=float, default=3.5, help="discharge cut-off, V")
+    ap.add_argument("--dt-initial-s", type=float, default=StepControl.dt_initial_s,
+                    help="first step, s (default: the campaign's, StepControl's; 5 s in this bench until 2026-12-08)")
+    ap.add_argument("--dt-max-s", type=float, default=300.0, help="resolved.dt_max_s (the campaign's 300)")
+    ap.add_argument("--dv-max-V", type=float, default=0.03, help="resolved.dv_max_V (the campaign's 0.03)")
     ap.add_argument("--h-min-um", type=float, default=None, help="surface refinement (default: h, none)")
     ap.add_argument("--linear", nargs="+", default=["mumps"], choices=("mumps", "gmres-fieldsplit", "gmres-asm"),
                     help="resolved.linear_solver values, each on every mesh")
@@ -118,7 +168,21 @@ def main() -> None:
                          "without the in-solve refresh, full Newton")
     ap.add_argument("--neck-min-um", type=float, default=0.5, help="collar radius of thin necks (0: off)")
     ap.add_argument("--periodic", action="store_true", help="periodic packing (default: walls, as the campaign)")
+    ap.add_argument("--keep-freed-memory", choices=("on", "off"), default="on",
+                    help="layerlab.memory.keep_freed_memory, as resolved.keep_freed_memory (default on, as the config)")
+    ap.add_argument("--reference-rev", metavar="REV",
+                    help="run the rest of the command line twice at once, on this checkout and on git revision REV "
+                         "(its src and config, --keep-freed-memory off); prints both and the CPU ratio")
     a = ap.parse_args()
+    if a.reference_rev:
+        import sys
+        drop = ("--reference-rev", a.reference_rev, "--keep-freed-memory", "on", "off")
+        argv = [x for x in sys.argv[1:] if x not in drop]
+        print(json.dumps(reference_pair(a.reference_rev, argv), indent=1))
+        return
+    if a.keep_freed_memory == "on":
+        from layerlab.memory import keep_freed_memory
+        keep_freed_memory()
     from layerlab.design import ElectrodeDesign
     from layerlab.geometry.packing3d import Packing3DOptions, pack3d
     design = ElectrodeDesign(a.arch, a.loading, a.porosity, 0.5)

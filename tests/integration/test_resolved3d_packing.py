@@ -3,10 +3,10 @@
 A small real case: L-Dry-S at 6 mg/cm2 and 45 % porosity (a ~20 um electrode), 22.6 um (two L
 diameters) wide, a 10 um separator slab, lattice h = 3 um.  Checks: lithium conserved to 1e-8 and
 1 vs 2 ranks equal to 1e-8 (capacity, per-particle state); the command's dataset (phi_e profile,
-per-particle end state consistent with the mean stoichiometry); bad input (unknown solver, too
-narrow a packing, a packing of another case, a mesh without the interface tag): one line, exit 2,
-nothing written; at 0.05C the capacity per active mass within 2 % of the campaign DFN's on the
-same design.
+per-particle end state consistent with the mean stoichiometry); bad input (unknown solver, a
+non-boolean keep_freed_memory, too narrow a packing, a packing of another case, a mesh without the
+interface tag): one line, exit 2, nothing written; at 0.05C the capacity per active mass within 2 %
+of the campaign DFN's on the same design.
 """
 
 from __future__ import annotations
@@ -127,6 +127,7 @@ def test_resolve3d_on_packing_writes_particles_and_rejects_bad_input(tmp_path, r
 
     base = ["--case", CASE, "--mesh", str(msh), "--packing", str(packing)]
     bad(["--config", _config(tmp_path, repo_root, linear_solver="superlu"), *base[:]], "linear_solver")
+    bad(["--config", _config(tmp_path, repo_root, keep_freed_memory="yes"), *base], "keep_freed_memory")
     narrow = json.loads(packing.read_text())
     narrow["box_m"] = [10e-6, 10e-6, narrow["box_m"][2]]
     (tmp_path / "narrow.json").write_text(json.dumps(narrow))

@@ -118,3 +118,26 @@ def test_adaptive_reuse_capacity_equals_full_newton() -> None:
     assert out["adaptive"][0] == pytest.approx(out["full"][0], rel=1e-6)
     assert out["full"][0] > 0.3 * out["full"][3]                  # a real discharge: > 0.3 of the nominal
     assert out["adaptive"][2] < out["full"][1] / 3                # factorisations vs full Newton's (one per it)
+
+
+def test_residual_without_lifting_is_dolfinx_residual() -> None:
+    """The model's residual (no Dirichlet conditions, so no lifting step) is dolfinx's
+    ``assemble_residual`` bit for bit, at a state away from rest (uniform collector: no rank-one term)."""
+    from layerlab.fe import fem
+
+    data = sphere_box_mesh(10e-6, 10e-6, [(5e-6, 5e-6, 3.8e-6, 4.5e-6)], separator_m=5e-6, h_m=2.2e-6,
+                           comm=MPI.COMM_SELF)
+    m = ResolvedModel(build_phases(data), load_parameters().replace("separator", thickness_m=5e-6),
+                      collector="uniform")
+    m.set_rest_state(0.4)
+    rng = np.random.default_rng(0)
+    for f in m.u:
+        f.x.array[:] *= 1.0 + 0.01 * rng.random(f.x.array.size)
+    m.dt.value, m.I_cc.value = 10.0, 30.0
+    p = m.problem
+    fem.petsc.assign(m.u, p.x)
+    ours, theirs = p.b.duplicate(), p.b.duplicate()
+    p.solver.computeFunction(p.x, ours)
+    fem.petsc.assemble_residual(None, p.x, theirs, m.u, p.F, p.J, [], p.b.getAttr("_blocks"))
+    assert np.abs(theirs.getArray()).max() > 0
+    np.testing.assert_array_equal(ours.getArray(), theirs.getArray())

@@ -17,6 +17,7 @@ share the current by their kinetics, not by their contact area (issue 13).
 
 from __future__ import annotations
 
+from typing import Callable
 
 from layerlab.fe import PETSc, fem
 
@@ -68,12 +69,12 @@ def contact_vector(template: "PETSc.Vec", form: "fem.Form", space: "fem.Function
 
 
 def attach(snes: "PETSc.SNES", inner: "PETSc.KSP", v: "PETSc.Vec", c: float,
-           residual_ctx: dict) -> RankOneCorrection:
-    """Add ``c v (v . x)`` to the SNES residual and the Sherman-Morrison PC to its (preonly) KSP."""
-    b = residual_ctx.pop("b")
+           assemble: Callable[["PETSc.SNES", "PETSc.Vec", "PETSc.Vec"], None], b: "PETSc.Vec") -> RankOneCorrection:
+    """Add ``c v (v . x)`` to the SNES residual (``assemble(snes, x, F)`` of the forms, into ``b``) and
+    the Sherman-Morrison PC to its (preonly) KSP."""
 
     def residual(snes_, x, F) -> None:
-        fem.petsc.assemble_residual(snes_, x, F, **residual_ctx)
+        assemble(snes_, x, F)
         F.axpy(c * v.dot(x), v)
 
     snes.setFunction(residual, b)

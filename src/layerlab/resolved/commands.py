@@ -44,7 +44,17 @@ def checked_inputs(args: argparse.Namespace, stage: str = "resolve3d"):
             f"inside the cathode OCP range ({u_min:.3f}, {u_max:.3f}) V")
     require(cfg["v_min_V"] < cfg["v_max_V"], "resolved.v_min_V", f"got {cfg['v_min_V']!r} V",
             f"< v_max_V = {cfg['v_max_V']} V")
+    keep = cfg.get("keep_freed_memory", True)
+    require(isinstance(keep, bool), "resolved.keep_freed_memory", f"got {keep!r}", "true or false")
     return config, case, cfg, params, materials
+
+
+def prepare_process(cfg) -> None:
+    """Process-wide settings once the inputs are checked: ``resolved.keep_freed_memory``
+    (:func:`layerlab.memory.keep_freed_memory`: freed pages kept for MUMPS and the assembly)."""
+    if cfg.get("keep_freed_memory", True):
+        from layerlab.memory import keep_freed_memory
+        keep_freed_memory()
 
 
 def move_vtx(tmp: str | None, folder: str | None) -> None:
@@ -82,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     config, case, cfg, params, materials = checked_inputs(args)
     require(Path(args.mesh).is_file(), "mesh", f"file {args.mesh!r} does not exist", "a gmsh .msh file")
     packing = checked_packing(getattr(args, "packing", None), case.name, args.mesh, 2.0 * materials.radius_m("L"))
+    prepare_process(cfg)
 
     from layerlab.fe import MPI
     from layerlab.geometry.readmesh import read_msh

@@ -25,7 +25,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from layerlab.resolved.airmap import AirMap, sha256_of
-    from layerlab.resolved.commands import checked_inputs, move_vtx
+    from layerlab.resolved.commands import checked_inputs, move_vtx, prepare_process
     from layerlab.resolved.diskmesh import DiskLayout
 
     # --- every input check before any work -------------------------------------------------------
@@ -42,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     layout = DiskLayout.from_packing(packing)
     sha = sha256_of(args.packing)
     air = AirMap.read(args.air_map, sha, layout) if args.air_map else None
+    prepare_process(cfg)
 
     from layerlab.fe import MPI
     from layerlab.io import write_netcdf

@@ -9,13 +9,14 @@ unknowns, steps, Newton iterations per step, linear iterations per Newton iterat
 CPU times (``time.process_time``) beside the wall times: the machine is shared.
 
 Packings are walled (as the campaign's) unless ``--periodic``; ``--neck-min-um`` is the mesh's
-collar radius of thin necks (0: the plain isosurface, which loses contacts).
+collar radius of thin necks (0: the plain isosurface, which loses contacts); ``--volume-correction``
+the mesh's volume correction(s) (``isovalue``: the preview's, ``geometry.mesh3d.volume_correction``).
 
 Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--h-min-um 1.5] [--duration-s 120] [--newton adaptive full]``
 The resolved campaign's laptop preview (README)::
 
     python bench/bench_resolved_packing.py --loading 29.6 --porosity 0.55 --lateral-um 22.6 \
-        --separator-um 25 --h-um 3 --h-min-um 3 --duration-s 4000
+        --separator-um 25 --h-um 3 --h-min-um 3 --duration-s 4000 --volume-correction none isovalue
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ NEWTON = {"adaptive": {}, "adaptive-no-refresh": {"refresh_ratio": None},
           "full": {"jacobian_lag": 1, "predictor": False}}
 
 
-def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newton: str = "adaptive") -> dict:
+def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newton: str = "adaptive",
+            volume_correction: str = "none") -> dict:
     from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
     from layerlab.electrochem.parameters import FARADAY, load_parameters
     from layerlab.fe import MPI
@@ -47,7 +49,8 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newt
     um = 1e-6
     t0, c0 = time.perf_counter(), time.process_time()
     h_min_um = a.h_min_um if a.h_min_um else h_um
-    mesh = mesh_packing(packing, h_um * um, min(h_min_um, h_um) * um, neck_min_radius_m=a.neck_min_um * um)
+    mesh = mesh_packing(packing, h_um * um, min(h_min_um, h_um) * um, neck_min_radius_m=a.neck_min_um * um,
+                        volume_correction=volume_correction)
     t_mesh = time.perf_counter() - t0
     import tempfile
 
@@ -71,9 +74,11 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newt
     li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
     li1 = tr.li_electrolyte_mol_m2[-1] + tr.li_particles_mol_m2[-1]
     steps = len(tr.t_s) - 1
-    return {"h_um": h_um, "linear": linear, "newton": newton, "cells": int(len(mesh.cells)),
+    return {"h_um": h_um, "linear": linear, "newton": newton, "volume_correction": volume_correction,
+            "isovalue_offset_um": mesh.info["isovalue_offset_m"] / um, "cells": int(len(mesh.cells)),
             "particle_cells": int(np.count_nonzero(mesh.cell_tags == T.PARTICLES)),
             "volume_particles_rel_error": mesh.info["volume_particles_rel_error"],
+            "volume_electrolyte_rel_error": mesh.info["volume_electrolyte_rel_error"],
             "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),
             "mesh_s": round(t_mesh, 2), "write_read_s": round(t_read, 2), "setup_s": round(t_setup, 2), "solve_s": round(t_run, 2),
             "simulated_s": tr.t_s[-1] - tr.t_s[0], "steps": steps, "rejected": tr.rejected,
@@ -118,6 +123,8 @@ def main() -> None:
                          "without the in-solve refresh, full Newton")
     ap.add_argument("--neck-min-um", type=float, default=0.5, help="collar radius of thin necks (0: off)")
     ap.add_argument("--periodic", action="store_true", help="periodic packing (default: walls, as the campaign)")
+    ap.add_argument("--volume-correction", nargs="+", default=["none"], choices=("none", "isovalue"),
+                    help="geometry.mesh3d.volume_correction values, each on every mesh (isovalue: the preview's)")
     a = ap.parse_args()
     from layerlab.design import ElectrodeDesign
     from layerlab.geometry.packing3d import Packing3DOptions, pack3d
@@ -126,7 +133,8 @@ def main() -> None:
     packing = pack3d(design, Packing3DOptions(lateral_um=a.lateral_um, separator_um=a.separator_um,
                                               periodic=a.periodic), seed=0, case="bench").to_dict()
     cpu_pack = time.process_time() - c0
-    runs = [run_one(packing, h, linear, a, newton) for h in a.h_um for linear in a.linear for newton in a.newton]
+    runs = [run_one(packing, h, linear, a, newton, vc) for h in a.h_um for vc in a.volume_correction
+            for linear in a.linear for newton in a.newton]
     print(json.dumps({"benchmark": "resolved_packing", "machine": platform.node(), "args": vars(a),
                       "thickness_um": design.thickness_m * 1e6, "n_spheres": packing["n_spheres"],
                       "cpu_pack_s": round(cpu_pack, 2),

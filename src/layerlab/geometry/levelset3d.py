@@ -1057,7 +1057,7 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
 
     ``volume_correction``: ``none`` meshes the spheres as they are.  ``isovalue`` offsets the level
     set: every sphere radius changes by one ``dr`` (a uniform normal displacement of the surface), found
-    by a 1-D root solve (Newton's first step with the interface area as the slope, then secants) so
+    by a 1-D root solve (:func:`_next_offset`; Newton's first step with the union's area as the slope) so
     the mesh's particle volume is the packing's quasi-Monte-Carlo one to ``volume_rtol``.  On a lattice
     coarser than the pores (the preview's 3 um) the mesh closes thin pores and loses the small
     particles' caps; the offset trades that volume error for a surface moved by ``dr`` (reported as
@@ -1082,13 +1082,16 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
     history = [(0.0, err0, mesh)]
     best = 0
     if volume_correction == "isovalue":
-        dr = -err0 * solid_m3 / max(mesh.info["interface_area_m2"], 1e-300)
+        # the union's area is the first slope: the mesh's misses its closed pores, which the offset opens
+        slope0 = max(union_interface_area_m2(packing), mesh.info["interface_area_m2"]) / solid_m3
+        uncorrected["union_interface_area_m2"] = slope0 * solid_m3
+        dr = -err0 / slope0
         for _ in range(MAX_OFFSET_ITERATIONS):
             if abs(history[-1][1]) <= volume_rtol:
                 break
             m = _mesh_keeping_contacts(packing, dr, lambda d: packing_necks(original, d), refine.copy(), *args)
             history.append((dr, m.info["mesh_volume_particles_m3"] / solid_m3 - 1.0, m))
-            dr = _next_offset(history, m.info["interface_area_m2"] / solid_m3)
+            dr = _next_offset(history, slope0)
             if dr is None:
                 break
         best = min(range(len(history)), key=lambda k: abs(history[k][1]))

@@ -1089,7 +1089,7 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
         for _ in range(MAX_OFFSET_ITERATIONS):
             if abs(history[-1][1]) <= volume_rtol:
                 break
-            m = _mesh_keeping_contacts(packing, dr, lambda d: packing_necks(original, d), refine.copy(), *args)
+            m = _mesh_keeping_contacts(packing, dr, lambda d: packing_necks(original, d), refine, *args)
             history.append((dr, m.info["mesh_volume_particles_m3"] / solid_m3 - 1.0, m))
             dr = _next_offset(history, slope0)
             if dr is None:

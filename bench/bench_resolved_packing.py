@@ -10,7 +10,8 @@ CPU times (``time.process_time``) beside the wall times: the machine is shared.
 
 Packings are walled (as the campaign's) unless ``--periodic``; glibc keeps freed memory
 (``resolved.keep_freed_memory``) unless ``--keep-freed-memory off``; ``--neck-min-um`` is the mesh's
-collar radius of thin necks (0: the plain isosurface, which loses contacts).
+collar radius of thin necks (0: the plain isosurface, which loses contacts); ``--volume-correction``
+the mesh's volume correction(s) (``isovalue``: the preview's, ``geometry.mesh3d.volume_correction``).
 
 ``--reference-rev REV``: this checkout and revision REV side by side (CPU from ``wait4``; the resolved
 preview before / after, README "Resolved 3D half cells").
@@ -19,7 +20,7 @@ Run: ``python bench/bench_resolved_packing.py [--h-um 3 1.5] [--h-min-um 1.5] [-
 The resolved campaign's laptop preview (README)::
 
     python bench/bench_resolved_packing.py --loading 29.6 --porosity 0.55 --lateral-um 22.6 \
-        --separator-um 25 --h-um 3 --h-min-um 3 --duration-s 4000
+        --separator-um 25 --h-um 3 --h-min-um 3 --duration-s 4000 --volume-correction none isovalue
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ NEWTON = {"adaptive": {}, "adaptive-no-refresh": {"refresh_ratio": None},
           "full": {"jacobian_lag": 1, "predictor": False}}
 
 
-def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newton: str = "adaptive") -> dict:
+def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newton: str = "adaptive",
+            volume_correction: str = "none") -> dict:
     from layerlab.electrochem.electrolyte import stoichiometry_at_ocp
     from layerlab.electrochem.parameters import FARADAY, load_parameters
     from layerlab.fe import MPI
@@ -51,7 +53,8 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newt
     um = 1e-6
     t0, c0 = time.perf_counter(), time.process_time()
     h_min_um = a.h_min_um if a.h_min_um else h_um
-    mesh = mesh_packing(packing, h_um * um, min(h_min_um, h_um) * um, neck_min_radius_m=a.neck_min_um * um)
+    mesh = mesh_packing(packing, h_um * um, min(h_min_um, h_um) * um, neck_min_radius_m=a.neck_min_um * um,
+                        volume_correction=volume_correction)
     t_mesh = time.perf_counter() - t0
     import tempfile
 
@@ -75,9 +78,11 @@ def run_one(packing: dict, h_um: float, linear: str, a: argparse.Namespace, newt
     li0 = tr.li_electrolyte_mol_m2[0] + tr.li_particles_mol_m2[0]
     li1 = tr.li_electrolyte_mol_m2[-1] + tr.li_particles_mol_m2[-1]
     steps = len(tr.t_s) - 1
-    return {"h_um": h_um, "linear": linear, "newton": newton, "cells": int(len(mesh.cells)),
+    return {"h_um": h_um, "linear": linear, "newton": newton, "volume_correction": volume_correction,
+            "isovalue_offset_um": mesh.info["isovalue_offset_m"] / um, "cells": int(len(mesh.cells)),
             "particle_cells": int(np.count_nonzero(mesh.cell_tags == T.PARTICLES)),
             "volume_particles_rel_error": mesh.info["volume_particles_rel_error"],
+            "volume_electrolyte_rel_error": mesh.info["volume_electrolyte_rel_error"],
             "unknowns": sum(f.function_space.dofmap.index_map.size_global for f in model.u),
             "mesh_s": round(t_mesh, 2), "write_read_s": round(t_read, 2), "setup_s": round(t_setup, 2), "solve_s": round(t_run, 2),
             "simulated_s": tr.t_s[-1] - tr.t_s[0], "steps": steps, "rejected": tr.rejected,
@@ -172,7 +177,9 @@ def main() -> None:
                     help="layerlab.memory.keep_freed_memory, as resolved.keep_freed_memory (default on, as the config)")
     ap.add_argument("--reference-rev", metavar="REV",
                     help="run the rest of the command line twice at once, on this checkout and on git revision REV "
-                         "(its src and config, --keep-freed-memory off); prints both and the CPU ratio")
+                         "(its src and config, --keep-freed-memory off; only flags REV knows); prints both and the CPU ratio")
+    ap.add_argument("--volume-correction", nargs="+", default=["none"], choices=("none", "isovalue"),
+                    help="geometry.mesh3d.volume_correction values, each on every mesh (isovalue: the preview's)")
     a = ap.parse_args()
     if a.reference_rev:
         import sys
@@ -190,7 +197,8 @@ def main() -> None:
     packing = pack3d(design, Packing3DOptions(lateral_um=a.lateral_um, separator_um=a.separator_um,
                                               periodic=a.periodic), seed=0, case="bench").to_dict()
     cpu_pack = time.process_time() - c0
-    runs = [run_one(packing, h, linear, a, newton) for h in a.h_um for linear in a.linear for newton in a.newton]
+    runs = [run_one(packing, h, linear, a, newton, vc) for h in a.h_um for vc in a.volume_correction
+            for linear in a.linear for newton in a.newton]
     print(json.dumps({"benchmark": "resolved_packing", "machine": platform.node(), "args": vars(a),
                       "thickness_um": design.thickness_m * 1e6, "n_spheres": packing["n_spheres"],
                       "cpu_pack_s": round(cpu_pack, 2),

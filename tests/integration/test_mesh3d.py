@@ -113,6 +113,11 @@ def test_bad_mesh_options_name_the_field() -> None:
     with pytest.raises(InputError) as err:
         Mesh3DOptions.from_config({"geometry": {"mesh3d": {"element_order": 2}}})   # levelset: straight only
     assert err.value.field == "geometry.mesh3d.element_order"
+    with pytest.raises(InputError) as err:
+        Mesh3DOptions.from_config({"geometry": {"mesh3d": {"volume_correction": "offset"}}})
+    assert err.value.field == "geometry.mesh3d.volume_correction"
+    assert Mesh3DOptions.from_config({"geometry": {"mesh3d": {"volume_correction": "isovalue"}}}).volume_correction \
+        == "isovalue"
 
 
 @pytest.mark.mpi

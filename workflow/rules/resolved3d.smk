@@ -1,5 +1,6 @@
 # resolved3d rules (issue 13): the resolved 3D half cell of each case of resolved.campaign3d.sweeps on its own
-# packing (campaign3d.lateral_um wide, campaign3d.separator_um separator) and level-set mesh (h_um, h_min_um),
+# packing (campaign3d.lateral_um wide, campaign3d.separator_um separator) and level-set mesh (h_um, h_min_um,
+# volume_correction),
 # then the DFN side by side (the dfn command on the same design and the same experiment: the rate test's
 # electrochem.protocol replaced by the resolved run's discharge from rest at the OCP of resolved.v_max_V)
 # and a figure per architecture; each resolved run also leaves its VTX fields
@@ -12,7 +13,8 @@ _GEO = config["geometry"]
 _GEO3D = {**config, "geometry": {**_GEO,
     "packing3d": {**_GEO.get("packing3d", {}), "lateral_um": _C3D["lateral_um"], "separator_um": _C3D["separator_um"],
                   "periodic": _C3D["periodic"]},
-    "mesh3d": {**_GEO.get("mesh3d", {}), "route": "levelset", "h_um": _C3D["h_um"], "h_min_um": _C3D["h_min_um"]}}}
+    "mesh3d": {**_GEO.get("mesh3d", {}), "route": "levelset", "h_um": _C3D["h_um"], "h_min_um": _C3D["h_min_um"],
+               "volume_correction": _C3D.get("volume_correction", "none")}}}
 _R3D = f"{RESULTS}/resolved3d"
 
 

@@ -38,11 +38,13 @@ import numpy as np
 
 from layerlab.errors import options_from_mapping, require
 from layerlab.geometry import tags
+from layerlab.geometry.levelset3d import VOLUME_CORRECTIONS
 
 log = logging.getLogger("layerlab.geometry")
 
 FIELD = "geometry.mesh3d"
 ROUTES = ("levelset", "gmsh")
+
 ATTEMPTS: tuple[tuple[int, int], ...] = ((6, 8), (6, 0), (5, 8), (1, 12), (6, 16))
 """(2D algorithm, elements per 2 pi of curvature) tried in turn: Frontal-Delaunay with curvature
 sizing (resolves the necks between spheres) first, then other settings when gmsh fails."""
@@ -66,6 +68,9 @@ class Mesh3DOptions:
     volume_fit : levelset: move interface nodes out by the chordal gap of the flat triangles
     neck_min_radius_um : levelset: necks thinner than this get a carbon-binder collar of this
         radius, and the cells at every contact the mesh would lose are refined (0: off), um
+    volume_correction : levelset: ``none``, or ``isovalue``: one radius offset for every sphere, found
+        so the mesh's particle volume is the packing's (a lattice coarser than the pores closes
+        them; :func:`layerlab.geometry.levelset3d.mesh_packing`)
     """
 
     enabled: bool = False
@@ -78,6 +83,7 @@ class Mesh3DOptions:
     curvature: float = 0.4
     volume_fit: bool = True
     neck_min_radius_um: float = 0.5
+    volume_correction: str = "none"
 
     def __post_init__(self) -> None:
         f = FIELD
@@ -89,6 +95,8 @@ class Mesh3DOptions:
             v = getattr(self, name)
             require(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
                     f"{f}.{name}", f"got {v!r}", "a number > 0")
+        require(self.volume_correction in VOLUME_CORRECTIONS, f"{f}.volume_correction",
+                f"got {self.volume_correction!r}", " or ".join(VOLUME_CORRECTIONS))
         require(self.h_min_um <= self.h_um, f"{f}.h_min_um", f"got {self.h_min_um!r}",
                 f"<= h_um ({self.h_um!r})")
         require(self.element_order in (1, 2), f"{f}.element_order", f"got {self.element_order!r}", "1 or 2")
@@ -127,7 +135,8 @@ def _build_levelset(packing: Mapping[str, Any], opt: Mesh3DOptions, msh_path: st
     um = 1e-6
     mesh = levelset3d.mesh_packing(packing, opt.h_um * um, opt.h_min_um * um, snap=opt.snap,
                                    curvature=opt.curvature, volume_fit=opt.volume_fit,
-                                   neck_min_radius_m=opt.neck_min_radius_um * um)
+                                   neck_min_radius_m=opt.neck_min_radius_um * um,
+                                   volume_correction=opt.volume_correction)
     if msh_path is not None:
         levelset3d.write_msh(mesh, str(msh_path))
     out = levelset3d.summary(mesh, packing)

@@ -15,6 +15,18 @@ from layerlab.network.axisym import side_resistance_extrapolated, side_resistanc
 from layerlab.network.laws import side_ohm
 
 
+def test_side_resistance_ignores_gmsh_options_left_by_other_meshers():
+    """Another mesher of the process (the resolved box mesher sets Mesh.CharacteristicLengthMin to 0.3 h and
+    leaves gmsh initialised) must not change the side's mesh: the same resistance as from a clean gmsh.
+    (It did: run after the resolved tests, the contact edge was clamped to that size, R off by 57 %.)"""
+    import gmsh
+    clean = side_resistance_nondim(0.05, 1.0)
+    gmsh.initialize()
+    gmsh.option.setNumber("Mesh.CharacteristicLengthMin", 0.45)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 40)
+    assert side_resistance_nondim(0.05, 1.0) == clean
+
+
 def test_resolved_two_spheres_obey_holm_for_small_contacts():
     """Two equal spheres, contact radius a = 0.02 r, film-free: the resolved resistance between the centre
     planes (two sides) is within 5 % of Holm's R = 1 / (2 sigma a).

@@ -22,6 +22,8 @@ BOTTOM, DISK = 1, 2
 
 def _model(a: float, h_far: float, h_edge: float) -> None:
     import gmsh
+    if gmsh.isInitialized():    # start from gmsh's defaults: other meshers of the process leave their
+        gmsh.finalize()         # options set (Mesh.CharacteristicLengthMin clamped this mesh's contact edge)
     gmsh.initialize()
     gmsh.option.setNumber("General.Terminal", 0)
     gmsh.model.add("side")

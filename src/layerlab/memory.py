@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from typing import Any, Mapping
+
+from layerlab.errors import require
 
 M_TRIM_THRESHOLD = -1     # glibc <malloc.h>
 M_MMAP_MAX = -4
@@ -37,3 +40,12 @@ def keep_freed_memory() -> bool:
     mallopt.restype = ctypes.c_int
     trim = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
     return bool(mallopt(M_MMAP_MAX, 0) and trim)
+
+
+def keep_freed_memory_setting(section: Mapping[str, Any], prefix: str) -> bool:
+    """``<prefix>.keep_freed_memory`` of a config section (default true), checked to be a boolean
+    (InputError naming the field): the stage commands check it with their inputs and call
+    :func:`keep_freed_memory` where it is true, once the inputs are checked."""
+    keep = section.get("keep_freed_memory", True)
+    require(isinstance(keep, bool), f"{prefix}.keep_freed_memory", f"got {keep!r}", "true or false")
+    return keep

@@ -65,9 +65,9 @@ from layerlab.errors import SolverError, require
 from layerlab.fe import MPI, PETSc, fem, mesh, ufl
 
 LOGIT_MAX = 200.0
+"""Bound of the surface logits in Newton iterates: s(1 - s) = e^-200 is far below round-off already."""
 SATURATED_LOGIT = float(np.log(999.0))
 """A surface logit above this is a stoichiometry above 0.999 (below minus it: under 0.001)."""
-"""Bound of the surface logits in Newton iterates: s(1 - s) = e^-200 is far below round-off already."""
 ROUNDOFF_ATOL_FACTOR = 10.0
 ROUNDOFF_RTOL = 1e-8
 """A Newton solve stalled at most ``max(ROUNDOFF_ATOL_FACTOR x atol, ROUNDOFF_RTOL x |F_0|)`` above zero
@@ -455,27 +455,28 @@ class DFNModel:
 
     def saturated(self) -> bool:
         """All reacting cathode surfaces saturated (> 0.999), or all graphite surfaces empty (< 0.001)."""
-        u = self.u.x.array
-        inf = float("inf")
-        low = min((float(u[i].min()) for p, i in self._surface_dofs().items() if p != GRAPHITE and i.size),
-                  default=inf)      # smallest cathode surface logit
+        u, inf = self.u.x.array, float("inf")
+        logits = [u[self._present_dofs(p, surface=True)] for p in self.pops]
+        low = min((float(x.min()) for x in logits if x.size), default=inf)      # smallest cathode surface logit
         sat = self.comm.allreduce(low, op=MPI.MIN) > SATURATED_LOGIT
         if self.full:
-            i = self._surface_dofs()[GRAPHITE]
-            high = float(u[i].max()) if i.size else -inf
+            x = u[self._present_dofs(GRAPHITE, surface=True)]
+            high = float(x.max()) if x.size else -inf
             sat = sat or self.comm.allreduce(high, op=MPI.MAX) < -SATURATED_LOGIT
         return bool(sat)
 
-    def _surface_dofs(self) -> dict[str, np.ndarray]:
-        """Indices into ``u`` of each population's surface logit at the owned nodes where it is
-        present (computed once, as :meth:`_shell_dofs`)."""
-        if not hasattr(self, "_surface_dof_index"):
+    def _present_dofs(self, pop: str, surface: bool) -> np.ndarray:
+        """Indices into ``u`` of population ``pop``'s surface logit (``surface``) or radial control
+        volumes at the owned nodes where it is present (the masks are fixed at construction: cached)."""
+        cache = self.__dict__.setdefault("_present_dof_index", {})
+        if (pop, surface) not in cache:
             nloc = self.V.dofmap.index_map.size_local
-            masks = dict(self.mask, **({GRAPHITE: self.mask_n} if self.full else {}))
-            self._surface_dof_index = {
-                pop: np.flatnonzero(m.x.array[:nloc] > 0) * self.ncomp + self.layout.particle(pop)[-1]
-                for pop, m in masks.items()}
-        return self._surface_dof_index
+            mask = self.mask_n if pop == GRAPHITE else self.mask[pop]
+            b = self.layout.particle(pop)
+            comps = np.array([b[-1]]) if surface else np.arange(b.start, b[-1])
+            nodes = np.flatnonzero(mask.x.array[:nloc] > 0)
+            cache[(pop, surface)] = (nodes[:, None] * self.ncomp + comps[None, :]).ravel()
+        return cache[(pop, surface)]
 
     def stoichiometry_excess(self) -> float:
         """Largest excursion of a radial control-volume stoichiometry outside [0, 1] (0 if none),
@@ -487,25 +488,10 @@ class DFNModel:
         solution: diffusion would carry lithium out through a surface whose exchange current is
         zero (the Newton residual stalls at the overshoot's size).  The integrator rejects such steps.
         """
-        s = self.u.x.array[self._shell_dofs()]
+        pops = [*self.pops, GRAPHITE] if self.full else list(self.pops)
+        s = self.u.x.array[np.concatenate([self._present_dofs(p, surface=False) for p in pops])]
         worst = max(float(s.max()) - 1.0, -float(s.min()), 0.0) if s.size else 0.0
         return self.comm.allreduce(worst, op=MPI.MAX)
-
-    def _shell_dofs(self) -> np.ndarray:
-        """Indices into ``u`` of the radial control volumes of every population at the owned
-        nodes where it is present (the masks are fixed at construction; computed once)."""
-        if not hasattr(self, "_shell_dof_index"):
-            nloc = self.V.dofmap.index_map.size_local
-            parts = [(pop, self.mask[pop]) for pop in self.pops]
-            if self.full:
-                parts.append((GRAPHITE, self.mask_n))
-            idx = []
-            for pop, mask in parts:
-                b = self.layout.particle(pop)
-                nodes = np.flatnonzero(mask.x.array[:nloc] > 0)
-                idx.append((nodes[:, None] * self.ncomp + np.arange(b.start, b[-1])[None, :]).ravel())
-            self._shell_dof_index = np.concatenate(idx) if idx else np.zeros(0, dtype=np.int64)
-        return self._shell_dof_index
 
     # ---- one implicit step ---------------------------------------------------------------------
     def set_bdf(self, dt: float, dt_prev: float | None) -> tuple[float, float, float]:
@@ -596,10 +582,6 @@ class DFNModel:
         for ch in self._chord.values():
             ch.destroy()
         self.problems, self._sparse_jacobians, self._chord = {}, {}, {}
-
-    def uses_chord(self, mode: str) -> bool:
-        """Whether ``mode``'s steps are solved by the chord Newton of :mod:`.newton` (else SNES)."""
-        return mode in self._chord
 
     def newton_iterations(self, mode: str) -> int:
         if mode in self._chord:

@@ -215,8 +215,9 @@ class Integrator:
             q_saved = (self.charge_C_m2, q_prev)
             dt = min(dt, t_end - self.t_s)
             halvings = 0
+            retry = not self._plunging(seg, tr.voltage_V[-1])     # no retry from the last state in the plunge
             while True:
-                reason = self._try(seg, dt, dt_prev, saved, retry=not self._plunging(seg, tr.voltage_V[-1]))
+                reason = self._try(seg, dt, dt_prev, saved, retry=retry)
                 if reason <= 0:
                     halvings += 1
                     plunging = halvings > 3 and self._plunging(seg, tr.voltage_V[-1])

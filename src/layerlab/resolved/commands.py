@@ -8,6 +8,7 @@ from pathlib import Path
 
 from layerlab.cli import Command
 from layerlab.errors import require
+from layerlab.memory import keep_freed_memory, keep_freed_memory_setting
 from layerlab.settings import add_settings_arguments, job_config
 
 log = logging.getLogger("layerlab.resolved")
@@ -44,16 +45,14 @@ def checked_inputs(args: argparse.Namespace, stage: str = "resolve3d"):
             f"inside the cathode OCP range ({u_min:.3f}, {u_max:.3f}) V")
     require(cfg["v_min_V"] < cfg["v_max_V"], "resolved.v_min_V", f"got {cfg['v_min_V']!r} V",
             f"< v_max_V = {cfg['v_max_V']} V")
-    keep = cfg.get("keep_freed_memory", True)
-    require(isinstance(keep, bool), "resolved.keep_freed_memory", f"got {keep!r}", "true or false")
+    keep_freed_memory_setting(cfg, "resolved")
     return config, case, cfg, params, materials
 
 
 def prepare_process(cfg) -> None:
     """Process-wide settings once the inputs are checked: ``resolved.keep_freed_memory``
-    (:func:`layerlab.memory.keep_freed_memory`: freed pages kept for MUMPS and the assembly)."""
-    if cfg.get("keep_freed_memory", True):
-        from layerlab.memory import keep_freed_memory
+    (:mod:`layerlab.memory`: freed pages kept for MUMPS and the assembly)."""
+    if keep_freed_memory_setting(cfg, "resolved"):
         keep_freed_memory()
 
 

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from layerlab.errors import InputError, require
+from layerlab.memory import keep_freed_memory, keep_freed_memory_setting
 from layerlab.wetting.params import LENGTH_SCALE_M, WettingParams, check_interface_width, params_from_config
 
 log = logging.getLogger("layerlab.wetting")
@@ -55,8 +56,7 @@ def check_inputs(section: Mapping[str, Any], mesh_path: Path, packing_path: Path
     for key in ("record_interval_s", "checkpoint_interval_s", "air_map_spacing_m", "breakthrough_tol_s"):
         v = float(section.get(key, 1.0))
         require(v > 0, f"wetting.{key}", f"got {v!r}", "> 0")
-    keep = section.get("keep_freed_memory", True)
-    require(isinstance(keep, bool), "wetting.keep_freed_memory", f"got {keep!r}", "true or false")
+    keep_freed_memory_setting(section, "wetting")
     return params, packing, min_throat_m
 
 
@@ -72,8 +72,7 @@ def run_case(section: Mapping[str, Any], case: str, mesh_path: str | Path, packi
 
     mesh_path, packing_path, out_path = Path(mesh_path), Path(packing_path), Path(out_path)
     params, packing, min_throat_m = check_inputs(section, mesh_path, packing_path)
-    if section.get("keep_freed_memory", True):
-        from layerlab.memory import keep_freed_memory
+    if keep_freed_memory_setting(section, "wetting"):
         keep_freed_memory()       # MUMPS reuses its workspace pages: ~20 % less CPU per factorisation
     data = read_msh(mesh_path, 2, required=tags.NAMES_2D)
     comm = data.mesh.comm

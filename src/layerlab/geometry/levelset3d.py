@@ -1075,7 +1075,10 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
     refine = np.zeros(len(necks), dtype=bool)
     solid_m3, se_m3 = packing_solid_volume_m3(packing)
     args = (h_m, h_min_m, snap, curvature, volume_fit, neck_min_radius_m)
-    mesh = _mesh_keeping_contacts(packing, 0.0, lambda dr: packing_necks(original, dr), refine, *args)
+
+    def necks_at(dr_m: float) -> Necks:
+        return packing_necks(original, dr_m)
+    mesh = _mesh_keeping_contacts(packing, 0.0, necks_at, refine, *args)
     err0 = mesh.info["mesh_volume_particles_m3"] / solid_m3 - 1.0
     uncorrected = {"volume_particles_rel_error_uncorrected": err0,
                    "interface_area_uncorrected_m2": mesh.info["interface_area_m2"]}
@@ -1089,7 +1092,7 @@ def mesh_packing(packing: Mapping[str, Any], h_m: float, h_min_m: float, snap: f
         for _ in range(MAX_OFFSET_ITERATIONS):
             if abs(history[-1][1]) <= volume_rtol:
                 break
-            m = _mesh_keeping_contacts(packing, dr, lambda d: packing_necks(original, d), refine, *args)
+            m = _mesh_keeping_contacts(packing, dr, necks_at, refine, *args)
             history.append((dr, m.info["mesh_volume_particles_m3"] / solid_m3 - 1.0, m))
             dr = _next_offset(history, slope0)
             if dr is None:
